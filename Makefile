@@ -1,0 +1,76 @@
+# 预算绩效目标跟踪系统 — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-dev assets run serve migrate demo test lint format bench clean
+
+# --- set-up ---------------------------------------------------------------------------------
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11（$(PYTHON) 不存在）"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.installed
+
+install: $(VENV)/.runtime-installed assets  ## the virtual environment in .venv/ and front-end assets
+
+install-dev: install $(VENV)/.dev-installed
+
+# --- run the system -------------------------------------------------------------------------
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py load_demo
+
+# Web server, Celery worker and Celery beat together; Ctrl-C stops all three.
+run: export DEBUG ?= 1
+run: demo
+	@echo "==> http://$(HOST):$(PORT)/  (Ctrl-C 停止 web、worker 与 beat)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
+	  $(VENV)/bin/celery -A config beat --loglevel=INFO --pidfile= & \
+	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
+	  wait
+
+# --- quality --------------------------------------------------------------------------------
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Runs ruff and the whole suite on SQLite; with TEST_DATABASE_URL set (as .ci/run does) the
+# suite runs a second time on that PostgreSQL database, browser tests excepted.
+test: install-dev lint
+	$(PY) -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "==> again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -m "not browser"; \
+	fi
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf var/static var/celery-broker .pytest_cache

@@ -1,0 +1,160 @@
+"""Admin pages of the budgets app; lists go through the same access rule as the web pages."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .access import CHANGE, restrict
+from .models import (
+    Adjustment,
+    Department,
+    DepartmentBudget,
+    DepartmentRateSnapshot,
+    Payment,
+    Project,
+    ProjectRateSnapshot,
+    Unit,
+    User,
+    WarningSettings,
+)
+
+
+class DepartmentScopedAdmin(SimpleHistoryAdmin):
+    """Admin whose rows are limited to the departments the signed-in user may act on."""
+
+    department_field = "department"
+
+    def get_queryset(self, request):
+        return restrict(
+            super().get_queryset(request), request.user, department_field=self.department_field
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if (
+            obj is not None
+            and not restrict(
+                type(obj).objects.filter(pk=obj.pk),
+                request.user,
+                CHANGE,
+                department_field=self.department_field,
+            ).exists()
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
+    has_delete_permission = has_change_permission
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    list_display = ("username", "name", "role", "department", "email", "is_active", "last_login")
+    list_filter = ("role", "is_active", "department")
+    search_fields = ("username", "name", "email", "department__name", "department__code")
+    autocomplete_fields = ("department",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("个人信息", {"fields": ("name", "email")}),
+        ("角色与部门", {"fields": ("role", "department")}),
+        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("重要日期", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"fields": ("username", "password1", "password2", "name", "role", "department")}),
+    )
+
+
+@admin.register(Department)
+class DepartmentAdmin(DepartmentScopedAdmin):
+    department_field = "pk"
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(Unit)
+class UnitAdmin(DepartmentScopedAdmin):
+    list_display = ("code", "name", "department")
+    search_fields = ("code", "name", "department__name")
+    list_filter = ("department",)
+    autocomplete_fields = ("department",)
+
+
+@admin.register(Project)
+class ProjectAdmin(DepartmentScopedAdmin):
+    list_display = ("year", "code", "name", "type", "department", "initial_budget", "carryover")
+    list_filter = ("year", "type", "department")
+    search_fields = ("code", "name", "unit__name", "department__name")
+    autocomplete_fields = ("department", "unit")
+    list_select_related = ("department",)
+
+
+@admin.register(DepartmentBudget)
+class DepartmentBudgetAdmin(DepartmentScopedAdmin):
+    list_display = (
+        "year",
+        "department",
+        "basic_expenditure",
+        "three_public_budget",
+        "procurement_budget",
+    )
+    list_filter = ("year", "department")
+    search_fields = ("department__name", "department__code")
+    list_select_related = ("department",)
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(DepartmentScopedAdmin):
+    department_field = "project__department"
+    list_display = ("year", "document_number", "project", "date", "amount")
+    list_filter = ("year", "project__department")
+    search_fields = ("document_number", "project__code", "project__name", "note")
+    autocomplete_fields = ("project",)
+    date_hierarchy = "date"
+    list_select_related = ("project",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(DepartmentScopedAdmin):
+    list_display = (
+        "year",
+        "voucher",
+        "department",
+        "project",
+        "date",
+        "amount",
+        "three_public",
+        "procurement",
+    )
+    list_filter = ("year", "department", "three_public", "procurement")
+    search_fields = ("voucher", "summary", "project__code", "project__name")
+    autocomplete_fields = ("department", "project")
+    date_hierarchy = "date"
+    list_select_related = ("department", "project")
+
+
+@admin.register(WarningSettings)
+class WarningSettingsAdmin(SimpleHistoryAdmin):
+    list_display = ("__str__", "green_fraction", "yellow_fraction")
+
+    def has_add_permission(self, request):
+        return not WarningSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProjectRateSnapshot)
+class ProjectRateSnapshotAdmin(DepartmentScopedAdmin):
+    department_field = "project__department"
+    list_display = ("as_of", "project", "adjusted", "executed", "execution_rate", "warning")
+    list_filter = ("as_of", "warning")
+    search_fields = ("project__code", "project__name")
+    list_select_related = ("project",)
+
+
+@admin.register(DepartmentRateSnapshot)
+class DepartmentRateSnapshotAdmin(DepartmentScopedAdmin):
+    list_display = ("as_of", "year", "department", "adjusted", "executed", "execution_rate")
+    list_filter = ("year", "as_of", "department")
+    list_select_related = ("department",)

@@ -1,0 +1,349 @@
+"""Departments, units, users, projects and the money that flows through them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .choices import ProjectType, Role, Warning
+
+# 万元 with 6 decimal places: exact to the yuan cent (0.000001 万元 = 0.01 元).
+MONEY = {"max_digits": 20, "decimal_places": 6}
+# Rates keep more precision than they are shown with; display rounds to 2 places.
+RATE = {"max_digits": 24, "decimal_places": 10}
+ZERO = Decimal("0")
+
+
+class Department(models.Model):
+    """A budget department (预算部门), e.g. 309 新乡市医疗保障局."""
+
+    code = models.CharField("部门编码", max_length=32, unique=True)
+    name = models.CharField("部门名称", max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "部门"
+        verbose_name_plural = "部门"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Unit(models.Model):
+    """A budget unit (预算单位) of a department."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="units", verbose_name="部门"
+    )
+    code = models.CharField("单位编码", max_length=32, unique=True)
+    name = models.CharField("单位名称", max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class User(AbstractUser):
+    """A person who signs in; staff are bound to exactly one department."""
+
+    name = models.CharField("姓名", max_length=100, blank=True)
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.STAFF)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="所属部门",
+    )
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role=Role.STAFF) | Q(department__isnull=False),
+                name="staff_user_has_department",
+                violation_error_message="单位经办人必须指定所属部门",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.get_full_name() or self.username
+
+    @property
+    def is_department_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == Role.REVIEWER
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+
+class Project(models.Model):
+    """A budget project of one fiscal year; its code is unique within the year."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    code = models.CharField("项目编码", max_length=64)
+    name = models.CharField("项目名称", max_length=300)
+    type = models.CharField(
+        "项目类型", max_length=16, choices=ProjectType.choices, blank=True, default=""
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="projects", verbose_name="部门"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="projects", verbose_name="单位"
+    )
+    initial_budget = models.DecimalField(
+        "年初预算（万元）", validators=[MinValueValidator(ZERO)], **MONEY
+    )
+    carryover = models.DecimalField(
+        "上年结转（万元）", default=ZERO, validators=[MinValueValidator(ZERO)], **MONEY
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "项目"
+        verbose_name_plural = "项目"
+        ordering = ["year", "department__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "code"], name="project_code_unique_in_year"),
+            models.CheckConstraint(
+                condition=Q(initial_budget__gte=0), name="project_initial_budget_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(carryover__gte=0), name="project_carryover_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def initial_total(self) -> Decimal:
+        """年初预算数 = 年初预算 + 上年结转."""
+        return self.initial_budget + self.carryover
+
+
+class DepartmentBudget(models.Model):
+    """Department-level budget facts of one year (sheet 部门预算)."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="budgets", verbose_name="部门"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    basic_expenditure = models.DecimalField(
+        "基本支出（万元）", null=True, blank=True, validators=[MinValueValidator(ZERO)], **MONEY
+    )
+    three_public_budget = models.DecimalField(
+        "三公经费预算（万元）",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        **MONEY,
+    )
+    procurement_budget = models.DecimalField(
+        "政府采购预算（万元）",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        **MONEY,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "部门预算"
+        verbose_name_plural = "部门预算"
+        ordering = ["year", "department__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year"], name="department_budget_unique_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.department}"
+
+
+class Adjustment(models.Model):
+    """A budget adjustment (追加 positive, 追减 negative) of a project."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    document_number = models.CharField("调整文号", max_length=100)
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="adjustments", verbose_name="项目"
+    )
+    date = models.DateField("日期")
+    amount = models.DecimalField("调整金额（万元）", **MONEY)
+    note = models.TextField("说明", blank=True, default="")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "预算调整"
+        verbose_name_plural = "预算调整"
+        ordering = ["date", "document_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "document_number"], name="adjustment_number_unique_in_year"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "date"])]
+
+    def __str__(self) -> str:
+        return self.document_number
+
+
+class Payment(models.Model):
+    """A payment voucher; negative amounts are refunds; no project means basic expenditure."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="payments", verbose_name="部门"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    voucher = models.CharField("凭证号", max_length=100)
+    date = models.DateField("日期")
+    amount = models.DecimalField("金额（万元）", **MONEY)
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name="项目",
+    )
+    three_public = models.BooleanField("三公经费", default=False)
+    procurement = models.BooleanField("政府采购", default=False)
+    summary = models.CharField("摘要", max_length=500, blank=True, default="")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支出"
+        verbose_name_plural = "支出"
+        ordering = ["date", "voucher"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year", "voucher"], name="payment_voucher_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "date"]),
+            models.Index(fields=["department", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.voucher
+
+
+class WarningSettings(models.Model):
+    """The execution-warning fractions the finance bureau may change (one row)."""
+
+    green_fraction = models.DecimalField(
+        "绿灯阈值（占序时进度比例）", max_digits=5, decimal_places=4, default=Decimal("0.8")
+    )
+    yellow_fraction = models.DecimalField(
+        "黄灯阈值（占序时进度比例）", max_digits=5, decimal_places=4, default=Decimal("0.6")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "预警阈值设置"
+        verbose_name_plural = "预警阈值设置"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(yellow_fraction__gt=0)
+                & Q(yellow_fraction__lt=models.F("green_fraction"))
+                & Q(green_fraction__lte=1),
+                name="warning_fractions_ordered",
+                violation_error_message="阈值须满足 0 < 黄灯阈值 < 绿灯阈值 ≤ 1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"绿灯 ≥ {self.green_fraction:%}，黄灯 ≥ {self.yellow_fraction:%}"
+
+    @classmethod
+    def current(cls) -> WarningSettings:
+        """The one settings row, created with the defaults on first use."""
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class ProjectRateSnapshot(models.Model):
+    """A project's budget figures and rates as of one date (for trend charts)."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="snapshots", verbose_name="项目"
+    )
+    as_of = models.DateField("截至日期")
+    initial = models.DecimalField("年初预算数", **MONEY)
+    adjusted = models.DecimalField("全年预算数", **MONEY)
+    executed = models.DecimalField("执行数", **MONEY)
+    execution_rate = models.DecimalField("预算执行率", null=True, **RATE)
+    adjustment_rate = models.DecimalField("预算调整率", null=True, **RATE)
+    carryover_rate = models.DecimalField("结转结余率", null=True, **RATE)
+    warning = models.CharField("预警", max_length=8, choices=Warning.choices, blank=True)
+    computed_at = models.DateTimeField("计算时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "项目执行快照"
+        verbose_name_plural = "项目执行快照"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "as_of"], name="project_snapshot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} @ {self.as_of}"
+
+
+class DepartmentRateSnapshot(models.Model):
+    """A department's budget figures and rates of one year as of one date."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="snapshots", verbose_name="部门"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    as_of = models.DateField("截至日期")
+    initial = models.DecimalField("年初预算数", **MONEY)
+    adjusted = models.DecimalField("全年预算数", **MONEY)
+    executed = models.DecimalField("执行数", **MONEY)
+    execution_rate = models.DecimalField("预算执行率", null=True, **RATE)
+    adjustment_rate = models.DecimalField("预算调整率", null=True, **RATE)
+    carryover_rate = models.DecimalField("结转结余率", null=True, **RATE)
+    three_public_control_rate = models.DecimalField("三公经费控制率", null=True, **RATE)
+    procurement_execution_rate = models.DecimalField("政府采购执行率", null=True, **RATE)
+    warning = models.CharField("预警", max_length=8, choices=Warning.choices, blank=True)
+    computed_at = models.DateTimeField("计算时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "部门执行快照"
+        verbose_name_plural = "部门执行快照"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year", "as_of"], name="department_snapshot_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.year} @ {self.as_of}"

@@ -1,0 +1,23 @@
+"""Top-level URLs: pages of each app, the admin site, the API and its schema."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from budgets import views as budget_views
+
+admin.site.site_header = "预算绩效目标跟踪系统 · 管理后台"
+admin.site.site_title = "预算绩效目标跟踪系统"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("", budget_views.home, name="home"),
+    path("healthz", budget_views.health, name="health"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

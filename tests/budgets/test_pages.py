@@ -1,0 +1,95 @@
+"""Login, navigation and the no-access rules of the pages that exist."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+PROTECTED_URLS = ["/", "/admin/", "/admin/budgets/project/"]
+
+
+@pytest.mark.parametrize("url", PROTECTED_URLS)
+def test_anonymous_visitors_are_sent_to_the_login_page(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_the_login_page_is_in_chinese(client, db):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>登录</h1>" in html and 'lang="zh-CN"' in html
+
+
+def test_a_wrong_password_gets_a_chinese_message(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+
+
+def test_repeated_failures_lock_the_login_even_with_the_right_password(client, alice):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_correct_login_reaches_home_with_name_role_and_logout(client, alice):
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": PASSWORD}, follow=True
+    )
+    html = response.content.decode()
+    assert "爱丽丝" in html and "单位经办人" in html and "退出" in html
+
+
+def test_staff_see_only_their_own_department_on_home(client_of, alice, department_b):
+    html = client_of(alice).get("/").content.decode()
+    assert "新乡市医疗保障局" in html
+    assert department_b.name not in html
+
+
+def test_the_reviewer_sees_every_department_on_home(client_of, rita, department_a, department_b):
+    html = client_of(rita).get("/").content.decode()
+    assert department_a.name in html and department_b.name in html
+
+
+def test_staff_cannot_enter_the_admin_site(client_of, alice):
+    response = client_of(alice).get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_site_works_in_chinese_for_admins(client_of, adam, alice):
+    client = client_of(adam)
+    index = client.get("/admin/")
+    assert index.status_code == 200 and "系统管理" in index.content.decode()
+    users = client.get("/admin/budgets/user/?q=alice")
+    assert users.status_code == 200 and "爱丽丝" in users.content.decode()
+    assert client.get(f"/admin/budgets/user/{alice.pk}/change/").status_code == 200
+
+
+def test_the_admin_narrows_lists_to_the_users_departments(client_of, alice, unit_a, unit_b):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import ProjectFactory
+
+    mine, theirs = (
+        ProjectFactory(unit=unit_a, name="本部门项目"),
+        ProjectFactory(unit=unit_b, name="他部门项目"),
+    )
+    alice.is_staff = True
+    alice.save()
+    alice.user_permissions.add(*Permission.objects.filter(codename__endswith="_project"))
+    client = client_of(alice)
+    html = client.get("/admin/budgets/project/").content.decode()
+    assert mine.name in html and theirs.name not in html
+    assert client.get(f"/admin/budgets/project/{theirs.pk}/change/").status_code in (302, 403, 404)
+
+
+def test_the_health_check_needs_no_login(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
