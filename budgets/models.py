@@ -11,9 +11,8 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from .choices import ProjectType, Role, Warning
+from .fields import MoneyField
 
-# 万元 with 6 decimal places: exact to the yuan cent (0.000001 万元 = 0.01 元).
-MONEY = {"max_digits": 20, "decimal_places": 6}
 # Rates keep more precision than they are shown with; display rounds to 2 places.
 RATE = {"max_digits": 24, "decimal_places": 10}
 ZERO = Decimal("0")
@@ -115,12 +114,8 @@ class Project(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="projects", verbose_name="单位"
     )
-    initial_budget = models.DecimalField(
-        "年初预算（万元）", validators=[MinValueValidator(ZERO)], **MONEY
-    )
-    carryover = models.DecimalField(
-        "上年结转（万元）", default=ZERO, validators=[MinValueValidator(ZERO)], **MONEY
-    )
+    initial_budget = MoneyField("年初预算（万元）", validators=[MinValueValidator(ZERO)])
+    carryover = MoneyField("上年结转（万元）", default=ZERO, validators=[MinValueValidator(ZERO)])
     history = HistoricalRecords()
 
     class Meta:
@@ -154,22 +149,20 @@ class DepartmentBudget(models.Model):
         Department, on_delete=models.PROTECT, related_name="budgets", verbose_name="部门"
     )
     year = models.PositiveSmallIntegerField("年度")
-    basic_expenditure = models.DecimalField(
-        "基本支出（万元）", null=True, blank=True, validators=[MinValueValidator(ZERO)], **MONEY
+    basic_expenditure = MoneyField(
+        "基本支出（万元）", null=True, blank=True, validators=[MinValueValidator(ZERO)]
     )
-    three_public_budget = models.DecimalField(
+    three_public_budget = MoneyField(
         "三公经费预算（万元）",
         null=True,
         blank=True,
         validators=[MinValueValidator(ZERO)],
-        **MONEY,
     )
-    procurement_budget = models.DecimalField(
+    procurement_budget = MoneyField(
         "政府采购预算（万元）",
         null=True,
         blank=True,
         validators=[MinValueValidator(ZERO)],
-        **MONEY,
     )
     history = HistoricalRecords()
 
@@ -196,7 +189,7 @@ class Adjustment(models.Model):
         Project, on_delete=models.PROTECT, related_name="adjustments", verbose_name="项目"
     )
     date = models.DateField("日期")
-    amount = models.DecimalField("调整金额（万元）", **MONEY)
+    amount = MoneyField("调整金额（万元）")
     note = models.TextField("说明", blank=True, default="")
     history = HistoricalRecords()
 
@@ -224,7 +217,7 @@ class Payment(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     voucher = models.CharField("凭证号", max_length=100)
     date = models.DateField("日期")
-    amount = models.DecimalField("金额（万元）", **MONEY)
+    amount = MoneyField("金额（万元）")
     project = models.ForeignKey(
         Project,
         on_delete=models.PROTECT,
@@ -297,9 +290,9 @@ class ProjectRateSnapshot(models.Model):
         Project, on_delete=models.CASCADE, related_name="snapshots", verbose_name="项目"
     )
     as_of = models.DateField("截至日期")
-    initial = models.DecimalField("年初预算数", **MONEY)
-    adjusted = models.DecimalField("全年预算数", **MONEY)
-    executed = models.DecimalField("执行数", **MONEY)
+    initial = MoneyField("年初预算数")
+    adjusted = MoneyField("全年预算数")
+    executed = MoneyField("执行数")
     execution_rate = models.DecimalField("预算执行率", null=True, **RATE)
     adjustment_rate = models.DecimalField("预算调整率", null=True, **RATE)
     carryover_rate = models.DecimalField("结转结余率", null=True, **RATE)
@@ -325,9 +318,9 @@ class DepartmentRateSnapshot(models.Model):
     )
     year = models.PositiveSmallIntegerField("年度")
     as_of = models.DateField("截至日期")
-    initial = models.DecimalField("年初预算数", **MONEY)
-    adjusted = models.DecimalField("全年预算数", **MONEY)
-    executed = models.DecimalField("执行数", **MONEY)
+    initial = MoneyField("年初预算数")
+    adjusted = MoneyField("全年预算数")
+    executed = MoneyField("执行数")
     execution_rate = models.DecimalField("预算执行率", null=True, **RATE)
     adjustment_rate = models.DecimalField("预算调整率", null=True, **RATE)
     carryover_rate = models.DecimalField("结转结余率", null=True, **RATE)
