@@ -1,0 +1,110 @@
+"""Performance indicators of projects, and the reusable indicator library."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from budgets.models import Project
+
+from .choices import LEVEL1_CHOICES, LEVEL1_NAMES
+from .values import DEADLINE, KIND_LABELS, TargetValue, target_to_contract
+
+KIND_CHOICES = tuple(KIND_LABELS.items())
+
+
+class Indicator(models.Model):
+    """A performance indicator: the raw target as written and its structured meaning."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="indicators", verbose_name="项目"
+    )
+    level1 = models.CharField("一级指标", max_length=8, choices=LEVEL1_CHOICES)
+    level2 = models.CharField("二级指标", max_length=50, blank=True, default="")
+    name = models.CharField("三级指标", max_length=200)
+    raw = models.CharField("指标值", max_length=500)
+    # The meaning, as parse_target gave it; decimals kept as the exact strings of the text.
+    kind = models.CharField("类型", max_length=16, choices=KIND_CHOICES)
+    comparator = models.CharField("比较符", max_length=8, blank=True, default="")
+    value = models.CharField("目标值", max_length=40, blank=True, default="")
+    upper = models.CharField("上限", max_length=40, blank=True, default="")
+    unit = models.CharField("单位", max_length=100, null=True, blank=True)
+    weight = models.DecimalField(
+        "权重",
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    note = models.TextField("指标值说明", blank=True, default="")
+    position = models.PositiveIntegerField("顺序", default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "绩效指标"
+        verbose_name_plural = "绩效指标"
+        ordering = ["project_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "level1", "name"], name="indicator_unique_in_project_group"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level1__in=LEVEL1_NAMES), name="indicator_level1_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level1}/{self.name}：{self.raw}"
+
+    @property
+    def target(self) -> TargetValue:
+        """The structured meaning as the pure rules take it."""
+        value: Decimal | date | None = None
+        if self.value:
+            value = date.fromisoformat(self.value) if self.kind == DEADLINE else Decimal(self.value)
+        return TargetValue(
+            raw=self.raw,
+            kind=self.kind,
+            comparator=self.comparator or None,
+            value=value,
+            upper=Decimal(self.upper) if self.upper else None,
+            unit=self.unit,
+        )
+
+    def set_target(self, target: TargetValue) -> None:
+        """Store a parsed meaning beside the raw text."""
+        contract = target_to_contract(target)
+        self.raw = target.raw
+        self.kind = target.kind
+        self.comparator = contract["comparator"] or ""
+        self.value = contract["value"] or ""
+        self.upper = contract["upper"] or ""
+        self.unit = contract["unit"]
+
+
+class IndicatorTemplate(models.Model):
+    """指标库: a reusable indicator offered when staff add indicators to a project."""
+
+    level1 = models.CharField("一级指标", max_length=8, choices=LEVEL1_CHOICES)
+    level2 = models.CharField("二级指标", max_length=50, blank=True, default="")
+    name = models.CharField("三级指标", max_length=200)
+    typical_value = models.CharField("常用指标值", max_length=500, blank=True, default="")
+    unit = models.CharField("单位", max_length=50, blank=True, default="")
+    description = models.TextField("说明", blank=True, default="")
+    usage_count = models.PositiveIntegerField("使用次数", default=0)
+
+    class Meta:
+        verbose_name = "指标库指标"
+        verbose_name_plural = "指标库"
+        ordering = ["level1", "-usage_count", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["level1", "name"], name="template_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level1}/{self.name}"

@@ -158,6 +158,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Largest workbook accepted for upload, in bytes (default 50 MB).
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 
+# The workbook: sheets in import order, and the apps' exporters of the same sheets.
+WORKBOOK_SHEETS = [
+    "budgets.workbook.ProjectSheet",
+    "budgets.workbook.DepartmentBudgetSheet",
+    "budgets.workbook.AdjustmentSheet",
+    "budgets.workbook.PaymentSheet",
+]
+WORKBOOK_EXPORTERS = ["budgets.workbook.export_rows"]
+# Functions that add each app's part to the JSON export (see budgets/export.py).
+EXPORT_CONTRIBUTORS: list[str] = []
+
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -1,0 +1,50 @@
+"""The xlsx export: every app's sheets in the workbook format, re-importable as it is."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+
+from .export import export_scope
+
+TEXT_COLUMNS = {"部门编码", "单位编码", "项目编码", "凭证号", "调整文号"}
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
+
+
+def write_workbook(
+    target: str | Path | IO[bytes], *, year: int, as_of: date | None = None, user=None
+) -> None:
+    """Stream the year's data (as the user may read it) into an xlsx file."""
+    projects, _ = export_scope(year, user)
+    workbook = Workbook(write_only=True)
+    for path in settings.WORKBOOK_EXPORTERS:
+        for name, header, rows in import_string(path)(year, projects, as_of):
+            sheet = workbook.create_sheet(name)
+            sheet.column_dimensions["A"].width = 14
+            header_cells = []
+            for title in header:
+                cell = WriteOnlyCell(sheet, value=title)
+                cell.font = HEADER_FONT
+                cell.fill = HEADER_FILL
+                header_cells.append(cell)
+            sheet.append(header_cells)
+            text_positions = {i for i, title in enumerate(header) if title in TEXT_COLUMNS}
+            for row in rows:
+                cells = []
+                for i, value in enumerate(row):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    if i in text_positions:
+                        cell.number_format = "@"
+                    elif isinstance(value, date):
+                        cell.number_format = "yyyy-mm-dd"
+                    cells.append(cell)
+                sheet.append(cells)
+    workbook.save(target)

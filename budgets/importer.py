@@ -1,0 +1,463 @@
+"""The workbook importer framework: each app reads its own sheets, one transaction wraps all.
+
+A sheet class (see budgets/workbook.py) parses rows into records and writes them in chunks.
+The importer streams every sheet with openpyxl's read-only mode, collects every problem as
+`sheet, row, column: message`, and rolls the whole transaction back when there is any
+problem (or on a dry run) — all or nothing. Writes are upserts on the contract's natural
+keys, so importing the same workbook twice leaves the same data as importing it once.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from .access import CHANGE, department_ids
+
+# --- messages shown to users (sheet, row and column are added by Problem) --------------------
+FILE_EMPTY = "文件为空"
+FILE_NOT_XLSX = "文件不是有效的 Excel 工作簿（.xlsx），请另存为 .xlsx 后再上传"
+FILE_TOO_LARGE = "文件大小超过上限 {limit}"
+FILE_EXPANDS_TOO_MUCH = "文件解压后超过 {limit}，疑似异常文件，已拒绝"
+NO_KNOWN_SHEETS = "工作簿中没有可识别的工作表，至少应包含以下之一：{names}"
+MISSING_COLUMN = "缺少必填列“{column}”"
+VALUE_REQUIRED = "不能为空"
+NOT_A_NUMBER = "“{value}”不是有效的数字"
+TOO_MANY_DECIMALS = "“{value}”小数位数过多（金额最多6位小数，单位万元）"
+AMOUNT_TOO_LARGE = "“{value}”超出允许的金额范围"
+MUST_NOT_BE_NEGATIVE = "不能为负数（{value}）"
+NOT_A_DATE = "“{value}”不是有效的日期（应为 Excel 日期或 YYYY-MM-DD）"
+NOT_A_YEAR = "“{value}”不是有效的年度（如 2024）"
+NOT_YES_NO = "“{value}”应为“是”或“否”"
+TEXT_TOO_LONG = "内容过长（最多{limit}个字符）"
+NO_PERMISSION_DEPARTMENT = "无权导入部门“{code}”的数据"
+TOO_MANY_PROBLEMS = "问题过多，仅列出前{limit}条"
+
+MAX_PROBLEMS = 1000
+MAX_AMOUNT = Decimal("1e12")  # 万元; MoneyField holds 12 integer digits
+# A genuine xlsx compresses text roughly 5–20×; far more than that is a decompression bomb.
+MAX_EXPANSION_RATIO = 100
+MAX_EXPANDED_BYTES = 2 * 1024 * 1024 * 1024
+
+
+def human_size(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f} MB" if size >= 1024 * 1024 else f"{size} 字节"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the workbook, located as Excel shows it."""
+
+    sheet: str | None
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        parts = [self.sheet or "文件"]
+        if self.row is not None:
+            parts.append(f"第{self.row}行")
+        if self.column:
+            parts.append(self.column)
+        return f"{', '.join(parts)}: {self.message}"
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be read (not xlsx, empty, too large)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.problem = Problem(None, None, None, message)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool = False
+
+
+class Row:
+    """One data row of a sheet; the readers record a problem and return None on bad cells."""
+
+    def __init__(
+        self,
+        ctx: ImportContext,
+        sheet: str,
+        number: int,
+        values: dict[str, Any],
+        formats: dict[str, str] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.sheet = sheet
+        self.number = number
+        self.values = values
+        self.formats = formats or {}
+        self.ok = True
+
+    def problem(self, column: str | None, message: str) -> None:
+        self.ok = False
+        self.ctx.add_problem(Problem(self.sheet, self.number, column, message))
+
+    def raw(self, column: str) -> Any:
+        value = self.values.get(column)
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    def _missing(self, column: str, required: bool) -> bool:
+        if self.raw(column) is None:
+            if required:
+                self.problem(column, VALUE_REQUIRED)
+            return True
+        return False
+
+    def text(self, column: str, *, required: bool = False, max_length: int = 500) -> str:
+        """Cell as text; numbers typed into code columns come back without a trailing .0."""
+        if self._missing(column, required):
+            return ""
+        value = self.raw(column)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, datetime):
+            value = value.date().isoformat()
+        text = str(value).strip()
+        if len(text) > max_length:
+            self.problem(column, TEXT_TOO_LONG.format(limit=max_length))
+            return ""
+        return text
+
+    def decimal(
+        self, column: str, *, required: bool = False, non_negative: bool = False, places: int = 6
+    ) -> Decimal | None:
+        """An exact decimal: floats from Excel are read through their shortest repr."""
+        if self._missing(column, required):
+            return None
+        value = self.raw(column)
+        shown = value
+        try:
+            if isinstance(value, bool):
+                raise InvalidOperation
+            if isinstance(value, float):
+                number = Decimal(repr(value))
+            elif isinstance(value, int | Decimal):
+                number = Decimal(value)
+            else:
+                shown = str(value)
+                number = Decimal(shown.replace(",", "").replace("，", ""))
+            if not number.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            self.problem(column, NOT_A_NUMBER.format(value=shown))
+            return None
+        if -number.as_tuple().exponent > places and number != number.quantize(
+            Decimal(1).scaleb(-places)
+        ):
+            self.problem(column, TOO_MANY_DECIMALS.format(value=shown))
+            return None
+        if abs(number) >= MAX_AMOUNT:
+            self.problem(column, AMOUNT_TOO_LARGE.format(value=shown))
+            return None
+        if non_negative and number < 0:
+            self.problem(column, MUST_NOT_BE_NEGATIVE.format(value=shown))
+            return None
+        return number
+
+    def date(self, column: str, *, required: bool = False) -> date | None:
+        if self._missing(column, required):
+            return None
+        value = self.raw(column)
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        for candidate in (text, text.replace("/", "-").replace(".", "-")):
+            try:
+                return date.fromisoformat(candidate)
+            except ValueError:
+                continue
+        try:
+            return datetime.strptime(text, "%Y年%m月%d日").date()
+        except ValueError:
+            self.problem(column, NOT_A_DATE.format(value=text))
+            return None
+
+    def year(self, column: str, *, required: bool = False) -> int | None:
+        if self._missing(column, required):
+            return None
+        value = self.raw(column)
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            year = (
+                int(str(value).strip().removesuffix("年"))
+                if not isinstance(value, int | float)
+                else int(value)
+            )
+        except ValueError:
+            self.problem(column, NOT_A_YEAR.format(value=value))
+            return None
+        if not 2000 <= year <= 2100:
+            self.problem(column, NOT_A_YEAR.format(value=value))
+            return None
+        return year
+
+    def yes_no(self, column: str) -> bool | None:
+        value = self.raw(column)
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if text in ("是", "Y", "y", "1", "TRUE", "true"):
+            return True
+        if text in ("否", "N", "n", "0", "FALSE", "false"):
+            return False
+        self.problem(column, NOT_YES_NO.format(value=text))
+        return None
+
+
+class Sheet:
+    """Base class of a workbook sheet: parse rows to records, write records in chunks."""
+
+    name: str = ""
+    columns: tuple[Column, ...] = ()
+    chunk_size: int = 2000
+    # Sheets whose cells' number formats matter (a typed 96% is stored as 0.96).
+    needs_formats: bool = False
+
+    def __init__(self, ctx: ImportContext) -> None:
+        self.ctx = ctx
+
+    def parse(self, row: Row) -> Any | None:
+        raise NotImplementedError
+
+    def write(self, records: list[Any]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Called after the last chunk (cross-row work such as recomputing scores)."""
+
+
+@dataclass
+class ImportResult:
+    problems: list[Problem] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    rows: int = 0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        """One line: what was (or, on a dry run, would be) created and updated."""
+        parts = []
+        for entity in dict.fromkeys(key[0] for key in self.counts):
+            created = self.counts[(entity, "created")]
+            updated = self.counts[(entity, "updated")]
+            unchanged = self.counts[(entity, "unchanged")]
+            parts.append(f"{entity} 新增{created} 更新{updated} 未变{unchanged}")
+        prefix = "校验通过（未写入）" if self.dry_run else "导入成功"
+        return f"{prefix}：" + ("；".join(parts) if parts else "没有数据行")
+
+
+class ImportContext:
+    """State shared by the sheets of one import: who imports, problems, counts, lookups."""
+
+    def __init__(self, *, user=None, dry_run: bool = False) -> None:
+        self.user = user
+        self.dry_run = dry_run
+        self.problems: list[Problem] = []
+        self.counts: Counter = Counter()
+        self.allowed_departments = None if user is None else department_ids(user, CHANGE)
+        self.cache: dict[str, Any] = {}
+        self.sheets_present: set[str] = set()
+
+    @property
+    def writing(self) -> bool:
+        """Once anything is wrong the import will roll back: only validate from then on."""
+        return not self.problems
+
+    def add_problem(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        elif len(self.problems) == MAX_PROBLEMS:
+            self.problems.append(
+                Problem(None, None, None, TOO_MANY_PROBLEMS.format(limit=MAX_PROBLEMS))
+            )
+
+    def may_change(self, department_id: int | None) -> bool:
+        if self.allowed_departments is None:
+            return True
+        return department_id is not None and department_id in self.allowed_departments
+
+    def count(self, entity: str, action: str, n: int = 1) -> None:
+        self.counts[(entity, action)] += n
+
+
+def sheet_classes() -> list[type[Sheet]]:
+    """The sheets every app contributes, in import order (settings.WORKBOOK_SHEETS)."""
+    return [import_string(path) for path in settings.WORKBOOK_SHEETS]
+
+
+def check_file(handle: IO[bytes], size: int) -> None:
+    """Refuse empty, oversized, non-xlsx files and decompression bombs before parsing."""
+    if size == 0:
+        raise ImportRefused(FILE_EMPTY)
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ImportRefused(FILE_TOO_LARGE.format(limit=human_size(limit)))
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            names = set(archive.namelist())
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportRefused(FILE_NOT_XLSX) from exc
+    finally:
+        handle.seek(0)
+    if "xl/workbook.xml" not in names:
+        raise ImportRefused(FILE_NOT_XLSX)
+    ceiling = min(MAX_EXPANDED_BYTES, max(size * MAX_EXPANSION_RATIO, 50 * 1024 * 1024))
+    if expanded > ceiling:
+        raise ImportRefused(FILE_EXPANDS_TOO_MUCH.format(limit=human_size(ceiling)))
+
+
+def _open(source: str | Path | IO[bytes]):
+    import openpyxl
+
+    if isinstance(source, str | Path):
+        path = Path(source)
+        handle: IO[bytes] = path.open("rb")
+        size = path.stat().st_size
+    else:
+        handle = source
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(0)
+    check_file(handle, size)
+    try:
+        return openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a corrupt package
+        raise ImportRefused(FILE_NOT_XLSX) from exc
+
+
+def _rows(worksheet, needs_formats: bool) -> Iterator[tuple[int, list[Any], list[str]]]:
+    """(row number, values, number formats) of every row, numbered as Excel shows them."""
+    for number, cells in enumerate(worksheet.iter_rows(), start=1):
+        values = [getattr(cell, "value", None) for cell in cells]
+        formats = (
+            [getattr(cell, "number_format", "") or "" for cell in cells] if needs_formats else []
+        )
+        yield number, values, formats
+
+
+def _read_sheet(ctx: ImportContext, sheet: Sheet, worksheet, progress) -> int:
+    rows = _rows(worksheet, sheet.needs_formats)
+    try:
+        _, header, _ = next(rows)
+    except StopIteration:
+        return 0
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        if title is not None and str(title).strip() and str(title).strip() not in positions:
+            positions[str(title).strip()] = index
+    missing = [c.name for c in sheet.columns if c.required and c.name not in positions]
+    for name in missing:
+        ctx.add_problem(Problem(sheet.name, 1, name, MISSING_COLUMN.format(column=name)))
+    if missing:
+        return 0
+    wanted = [(c.name, positions[c.name]) for c in sheet.columns if c.name in positions]
+    chunk: list[Any] = []
+    count = 0
+    for number, values, formats in rows:
+        picked = {name: values[i] if i < len(values) else None for name, i in wanted}
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in picked.values()):
+            continue
+        cell_formats = (
+            {name: formats[i] if i < len(formats) else "" for name, i in wanted}
+            if sheet.needs_formats
+            else None
+        )
+        row = Row(ctx, sheet.name, number, picked, cell_formats)
+        record = sheet.parse(row)
+        count += 1
+        if record is not None and row.ok:
+            chunk.append(record)
+        if len(chunk) >= sheet.chunk_size:
+            if ctx.writing:
+                sheet.write(chunk)
+            chunk = []
+            if progress:
+                progress(sheet.name, count)
+    if chunk and ctx.writing:
+        sheet.write(chunk)
+    if ctx.writing:
+        sheet.finish()
+    if progress:
+        progress(sheet.name, count)
+    return count
+
+
+def run_import(
+    source: str | Path | IO[bytes],
+    *,
+    user=None,
+    dry_run: bool = False,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
+    """Import a workbook all or nothing; `user` None is the unrestricted operator."""
+    ctx = ImportContext(user=user, dry_run=dry_run)
+    result = ImportResult(dry_run=dry_run)
+    try:
+        workbook = _open(source)
+    except ImportRefused as exc:
+        result.problems.append(exc.problem)
+        return result
+    try:
+        present = {name.strip(): name for name in workbook.sheetnames}
+        classes = sheet_classes()
+        known = [cls for cls in classes if cls.name in present]
+        if not known:
+            names = "、".join(cls.name for cls in classes)
+            result.problems.append(Problem(None, None, None, NO_KNOWN_SHEETS.format(names=names)))
+            return result
+        ctx.sheets_present = {cls.name for cls in known}
+        with transaction.atomic():
+            for cls in known:
+                sheet = cls(ctx)
+                result.rows += _read_sheet(ctx, sheet, workbook[present[cls.name]], progress)
+            if ctx.problems or dry_run:
+                transaction.set_rollback(True)
+    finally:
+        workbook.close()
+    result.problems = ctx.problems
+    result.counts = ctx.counts
+    return result
+
+
+def changed_fields(instance: Any, values: dict[str, Any]) -> list[str]:
+    """The fields whose stored value differs from the incoming one."""
+    return [name for name, value in values.items() if getattr(instance, name) != value]
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,50 @@
+"""python manage.py export_workbook --year YYYY --format json|xlsx [--as-of DATE] [--output PATH]"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from budgets.export import build_export
+from budgets.exporter import write_workbook
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from exc
+
+
+class Command(BaseCommand):
+    help = "Export a fiscal year as JSON (spec/export-json.md) or as a re-importable workbook."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--format", choices=["json", "xlsx"], required=True)
+        parser.add_argument("--as-of", dest="as_of")
+        parser.add_argument("--output", help="file to write (json defaults to stdout)")
+
+    def handle(self, *args, **options):
+        year = options["year"]
+        if not 2000 <= year <= 2100:
+            raise CommandError(f"--year must be a fiscal year such as 2024, got {year}")
+        as_of = parse_day(options["as_of"]) if options["as_of"] else None
+        if as_of and as_of.year != year:
+            raise CommandError(f"--as-of {as_of} is not in the fiscal year {year}")
+        output = options["output"]
+        if options["format"] == "json":
+            text = json.dumps(build_export(year=year, as_of=as_of), ensure_ascii=False, indent=2)
+            if output:
+                with open(output, "w", encoding="utf-8") as handle:
+                    handle.write(text + "\n")
+            else:
+                sys.stdout.write(text + "\n")
+            return
+        if not output:
+            raise CommandError("--output is required for --format xlsx")
+        write_workbook(output, year=year, as_of=as_of)
+        self.stdout.write(f"wrote {output}")

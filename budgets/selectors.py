@@ -1,0 +1,184 @@
+"""Reads of the budgets app: budget figures of projects and departments as of any date.
+
+Every function here runs a fixed number of queries whatever the number of projects, so
+pages, the API, exports and the nightly snapshot can all use them at province scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import (
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
+
+from .fields import MoneyField
+from .models import Adjustment, Department, DepartmentBudget, Payment, Project, WarningSettings
+from .rates import (
+    BudgetFigures,
+    procurement_execution_rate,
+    three_public_control_rate,
+)
+
+ZERO = Decimal(0)
+
+
+def default_as_of(year: int, today: date | None = None) -> date:
+    """Today for the current year (or a future one), 31 December for a past year."""
+    today = today or date.today()
+    return today if year >= today.year else date(year, 12, 31)
+
+
+@dataclass(frozen=True)
+class WarningThresholds:
+    green_fraction: Decimal
+    yellow_fraction: Decimal
+
+
+def warning_thresholds() -> WarningThresholds:
+    """The execution-warning fractions as the finance bureau set them (one query)."""
+    row = WarningSettings.current()
+    return WarningThresholds(row.green_fraction, row.yellow_fraction)
+
+
+def _sum_by(queryset: QuerySet, key: str, field: str = "amount") -> dict[int, Decimal]:
+    rows = queryset.values(key).annotate(total=Sum(field)).values_list(key, "total")
+    return {k: total or ZERO for k, total in rows}
+
+
+def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, BudgetFigures]:
+    """Figures of every project in the queryset as of the date (three queries)."""
+    base = {
+        pk: (initial or ZERO) + (carryover or ZERO)
+        for pk, initial, carryover in projects.order_by().values_list(
+            "pk", "initial_budget", "carryover"
+        )
+    }
+    ids = projects.order_by().values("pk")
+    adjustments = _sum_by(Adjustment.objects.filter(project__in=ids, date__lte=as_of), "project")
+    payments = _sum_by(Payment.objects.filter(project__in=ids, date__lte=as_of), "project")
+    return {
+        pk: BudgetFigures(
+            initial=initial,
+            adjusted=initial + adjustments.get(pk, ZERO),
+            executed=payments.get(pk, ZERO),
+        )
+        for pk, initial in base.items()
+    }
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    """A department's money of one year: all its projects plus its basic expenditure."""
+
+    department_id: int
+    budget: BudgetFigures
+    three_public_spent: Decimal
+    three_public_budget: Decimal | None
+    procurement_spent: Decimal
+    procurement_budget: Decimal | None
+
+    @property
+    def three_public_control_rate(self) -> Decimal | None:
+        return three_public_control_rate(self.three_public_spent, self.three_public_budget)
+
+    @property
+    def procurement_execution_rate(self) -> Decimal | None:
+        return procurement_execution_rate(self.procurement_spent, self.procurement_budget)
+
+
+def department_figures(
+    year: int, as_of: date, departments: QuerySet[Department] | None = None
+) -> dict[int, DepartmentFigures]:
+    """Figures of every department with projects or budget facts in the year (four queries)."""
+    projects = Project.objects.filter(year=year)
+    budgets = DepartmentBudget.objects.filter(year=year)
+    payments = Payment.objects.filter(year=year, date__lte=as_of)
+    adjustments = Adjustment.objects.filter(project__year=year, date__lte=as_of)
+    if departments is not None:
+        ids = departments.order_by().values("pk")
+        projects = projects.filter(department__in=ids)
+        budgets = budgets.filter(department__in=ids)
+        payments = payments.filter(department__in=ids)
+        adjustments = adjustments.filter(project__department__in=ids)
+
+    initial = {
+        dept: (a or ZERO) + (b or ZERO)
+        for dept, a, b in projects.order_by()
+        .values("department")
+        .annotate(a=Sum("initial_budget"), b=Sum("carryover"))
+        .values_list("department", "a", "b")
+    }
+    adjusted_delta = _sum_by(adjustments, "project__department")
+    spent = {
+        dept: (total or ZERO, tp or ZERO, proc or ZERO)
+        for dept, total, tp, proc in payments.order_by()
+        .values("department")
+        .annotate(
+            total=Sum("amount"),
+            tp=Sum("amount", filter=Q(three_public=True)),
+            proc=Sum("amount", filter=Q(procurement=True)),
+        )
+        .values_list("department", "total", "tp", "proc")
+    }
+    facts = {b.department_id: b for b in budgets}
+    result = {}
+    for dept in set(initial) | set(facts):
+        fact = facts.get(dept)
+        basic = (fact.basic_expenditure if fact else None) or ZERO
+        start = initial.get(dept, ZERO) + basic
+        executed, three_public, procurement = spent.get(dept, (ZERO, ZERO, ZERO))
+        result[dept] = DepartmentFigures(
+            department_id=dept,
+            budget=BudgetFigures(
+                initial=start, adjusted=start + adjusted_delta.get(dept, ZERO), executed=executed
+            ),
+            three_public_spent=three_public,
+            three_public_budget=fact.three_public_budget if fact else None,
+            procurement_spent=procurement,
+            procurement_budget=fact.procurement_budget if fact else None,
+        )
+    return result
+
+
+def with_figures(projects: QuerySet[Project], as_of: date) -> QuerySet[Project]:
+    """Annotate adjusted/executed totals and a sortable execution ratio in one query.
+
+    `adjusted_total` and `executed_total` are exact (MoneyField); `execution_sort` is a float
+    used only for ORDER BY — displayed rates come from budgets.rates on the exact totals.
+    """
+    adjustment_sum = (
+        Adjustment.objects.filter(project=OuterRef("pk"), date__lte=as_of)
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    payment_sum = (
+        Payment.objects.filter(project=OuterRef("pk"), date__lte=as_of)
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = MoneyField()
+    zero = Value(0, output_field=money)
+    return projects.annotate(
+        adjusted_total=F("initial_budget")
+        + F("carryover")
+        + Coalesce(Subquery(adjustment_sum, output_field=money), zero),
+        executed_total=Coalesce(Subquery(payment_sum, output_field=money), zero),
+    ).annotate(
+        execution_sort=Cast("executed_total", FloatField())
+        / NullIf(Cast("adjusted_total", FloatField()), Value(0.0))
+    )

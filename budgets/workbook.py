@@ -1,0 +1,658 @@
+"""The budgets app's sheets of the workbook: 项目, 部门预算, 预算调整, 支出 (read and write)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from .choices import ProjectType
+from .importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
+from .models import Adjustment, Department, DepartmentBudget, Payment, Project, Unit
+
+UNKNOWN_DEPARTMENT = "部门编码“{code}”不存在（请先在“项目”表中导入该部门的项目）"
+UNKNOWN_PROJECT = "项目编码“{code}”在{year}年度不存在"
+UNKNOWN_PROJECT_ANY_YEAR = "项目编码“{code}”不存在"
+PROJECT_OF_OTHER_DEPARTMENT = "项目“{code}”属于部门“{owner}”，不属于部门“{code_given}”"
+UNIT_OF_OTHER_DEPARTMENT = "单位编码“{unit}”已属于部门“{owner}”，不能再归入部门“{department}”"
+BAD_PROJECT_TYPE = "项目类型“{value}”无效，应为“特定目标类”或“其他运转类”"
+DUPLICATE_ROW = "与第{row}行的{key}相同但内容不同"
+DATE_OUTSIDE_YEAR = "日期{day}不在{year}年度内"
+
+DEPARTMENT = "部门"
+UNIT = "单位"
+PROJECT = "项目"
+DEPARTMENT_BUDGET = "部门预算"
+ADJUSTMENT = "预算调整"
+PAYMENT = "支出"
+
+
+@dataclass
+class ProjectRef:
+    """What an import knows of a project: in the database (id) or declared in this file."""
+
+    id: int | None
+    year: int
+    code: str
+    department_code: str
+
+
+class BudgetLookups:
+    """Departments, units and projects known to one import, loaded once per import."""
+
+    def __init__(self, ctx: ImportContext) -> None:
+        self.ctx = ctx
+        self.departments: dict[str, tuple[int | None, str]] = {
+            code: (pk, name)
+            for pk, code, name in Department.objects.values_list("pk", "code", "name")
+        }
+        self.units: dict[str, tuple[int | None, str]] = {
+            code: (pk, dept_code)
+            for pk, code, dept_code in Unit.objects.values_list("pk", "code", "department__code")
+        }
+        self.projects: dict[tuple[int, str], ProjectRef] = {}
+        self._loaded_years: set[int] = set()
+        self._codes_without_year: dict[str, list[ProjectRef]] | None = None
+
+    def department_id(self, code: str) -> int | None:
+        entry = self.departments.get(code)
+        return entry[0] if entry else None
+
+    def department_known(self, code: str) -> bool:
+        return code in self.departments
+
+    def check_department(self, row: Row, column: str, code: str) -> bool:
+        """The department exists (or is declared in this file) and the user may change it."""
+        if not self.department_known(code):
+            row.problem(column, UNKNOWN_DEPARTMENT.format(code=code))
+            return False
+        if not self.ctx.may_change(self.department_id(code)):
+            row.problem(column, NO_PERMISSION_DEPARTMENT.format(code=code))
+            return False
+        return True
+
+    def _load_year(self, year: int) -> None:
+        if year in self._loaded_years:
+            return
+        self._loaded_years.add(year)
+        for pk, code, dept_code in Project.objects.filter(year=year).values_list(
+            "pk", "code", "department__code"
+        ):
+            self.projects.setdefault((year, code), ProjectRef(pk, year, code, dept_code))
+
+    def project(self, year: int, code: str) -> ProjectRef | None:
+        self._load_year(year)
+        return self.projects.get((year, code))
+
+    def project_any_year(self, code: str) -> ProjectRef | None:
+        """A project named by code alone: declared in this file first, else the latest year."""
+        declared = [ref for (y, c), ref in self.projects.items() if c == code and ref.id is None]
+        if declared:
+            return max(declared, key=lambda ref: ref.year)
+        year = Project.objects.filter(code=code).order_by("-year").values_list("year", flat=True)
+        year = year.first()
+        if year is None:
+            return None
+        self._load_year(year)
+        return self.projects.get((year, code))
+
+    def declare_project(self, year: int, code: str, department_code: str) -> None:
+        self._load_year(year)
+        ref = self.projects.get((year, code))
+        if ref is None:
+            self.projects[(year, code)] = ProjectRef(None, year, code, department_code)
+        else:
+            ref.department_code = department_code
+
+    def project_ids(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """Database ids of the given projects (those written earlier in this import too)."""
+        missing = {key for key in keys if (ref := self.project(*key)) and ref.id is None}
+        if missing:
+            query = Q()
+            for year, code in missing:
+                query |= Q(year=year, code=code)
+            for pk, year, code in Project.objects.filter(query).values_list("pk", "year", "code"):
+                self.projects[(year, code)].id = pk
+        return {key: self.projects[key].id for key in keys if key in self.projects}
+
+
+def lookups(ctx: ImportContext) -> BudgetLookups:
+    if "budgets" not in ctx.cache:
+        ctx.cache["budgets"] = BudgetLookups(ctx)
+    return ctx.cache["budgets"]
+
+
+class DuplicateGuard:
+    """Finds rows of one file that repeat a key with different content."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, tuple[int, Any]] = {}
+
+    def check(self, row: Row, key: Any, content: Any, label: str, column: str) -> bool:
+        previous = self.seen.get(key)
+        if previous is None:
+            self.seen[key] = (row.number, content)
+            return True
+        if previous[1] != content:
+            row.problem(column, DUPLICATE_ROW.format(row=previous[0], key=label))
+            return False
+        return True
+
+
+def upsert(
+    ctx: ImportContext,
+    model,
+    entity: str,
+    existing: dict[Any, Any],
+    incoming: dict[Any, dict[str, Any]],
+) -> dict[Any, Any]:
+    """Create the missing rows, update the changed ones; returns every instance by key."""
+    to_create, to_update, fields = [], [], set()
+    result = {}
+    for key, values in incoming.items():
+        instance = existing.get(key)
+        if instance is None:
+            instance = model(**values)
+            to_create.append(instance)
+        else:
+            changed = [name for name, value in values.items() if getattr(instance, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(instance, name, values[name])
+                fields.update(changed)
+                to_update.append(instance)
+            else:
+                ctx.count(entity, "unchanged")
+        result[key] = instance
+    if to_create:
+        bulk_create_with_history(to_create, model, batch_size=500, default_user=ctx.user)
+        ctx.count(entity, "created", len(to_create))
+    if to_update:
+        bulk_update_with_history(
+            to_update, model, sorted(fields), batch_size=500, default_user=ctx.user
+        )
+        ctx.count(entity, "updated", len(to_update))
+    return result
+
+
+# --- 项目 ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectRecord:
+    year: int
+    department_code: str
+    department_name: str
+    unit_code: str
+    unit_name: str
+    code: str
+    name: str
+    type: str
+    initial_budget: Decimal
+    carryover: Decimal
+
+
+class ProjectSheet(Sheet):
+    name = "项目"
+    columns = (
+        Column("年度", True),
+        Column("部门编码", True),
+        Column("部门名称", True),
+        Column("单位编码", True),
+        Column("单位名称", True),
+        Column("项目编码", True),
+        Column("项目名称", True),
+        Column("项目类型"),
+        Column("年初预算", True),
+        Column("上年结转"),
+    )
+
+    def __init__(self, ctx: ImportContext) -> None:
+        super().__init__(ctx)
+        self.lookups = lookups(ctx)
+        self.guard = DuplicateGuard()
+        self.unit_owner: dict[str, tuple[str, int]] = {}
+
+    def parse(self, row: Row) -> ProjectRecord | None:
+        year = row.year("年度", required=True)
+        dept_code = row.text("部门编码", required=True, max_length=32)
+        dept_name = row.text("部门名称", required=True, max_length=200)
+        unit_code = row.text("单位编码", required=True, max_length=32)
+        unit_name = row.text("单位名称", required=True, max_length=200)
+        code = row.text("项目编码", required=True, max_length=64)
+        name = row.text("项目名称", required=True, max_length=300)
+        type_ = row.text("项目类型", max_length=16)
+        if type_ and type_ not in ProjectType.values:
+            row.problem("项目类型", BAD_PROJECT_TYPE.format(value=type_))
+        initial = row.decimal("年初预算", required=True, non_negative=True)
+        carryover = row.decimal("上年结转", non_negative=True)
+        if not row.ok:
+            return None
+        lk = self.lookups
+        if dept_code in lk.departments:
+            if not self.ctx.may_change(lk.department_id(dept_code)):
+                row.problem("部门编码", NO_PERMISSION_DEPARTMENT.format(code=dept_code))
+                return None
+        elif self.ctx.allowed_departments is not None:
+            # Department staff cannot bring a new department into the system.
+            row.problem("部门编码", NO_PERMISSION_DEPARTMENT.format(code=dept_code))
+            return None
+        unit_entry = lk.units.get(unit_code)
+        owner = unit_entry[1] if unit_entry else None
+        in_file = self.unit_owner.get(unit_code)
+        if in_file and in_file[0] != dept_code:
+            owner = in_file[0]
+        if owner is not None and owner != dept_code:
+            row.problem(
+                "单位编码",
+                UNIT_OF_OTHER_DEPARTMENT.format(unit=unit_code, owner=owner, department=dept_code),
+            )
+            return None
+        self.unit_owner.setdefault(unit_code, (dept_code, row.number))
+        existing = lk.project(year, code)
+        if existing is not None and existing.id is not None:
+            owner_id = lk.department_id(existing.department_code)
+            if existing.department_code != dept_code and not self.ctx.may_change(owner_id):
+                row.problem(
+                    "项目编码", NO_PERMISSION_DEPARTMENT.format(code=existing.department_code)
+                )
+                return None
+        record = ProjectRecord(
+            year,
+            dept_code,
+            dept_name,
+            unit_code,
+            unit_name,
+            code,
+            name,
+            type_,
+            initial,
+            carryover or Decimal(0),
+        )
+        if not self.guard.check(row, (year, code), record, "年度与项目编码", "项目编码"):
+            return None
+        lk.departments.setdefault(dept_code, (None, dept_name))
+        lk.units.setdefault(unit_code, (None, dept_code))
+        lk.declare_project(year, code, dept_code)
+        return record
+
+    def write(self, records: list[ProjectRecord]) -> None:
+        lk = self.lookups
+        departments = upsert(
+            self.ctx,
+            Department,
+            DEPARTMENT,
+            {
+                d.code: d
+                for d in Department.objects.filter(code__in={r.department_code for r in records})
+            },
+            {
+                r.department_code: {"code": r.department_code, "name": r.department_name}
+                for r in records
+            },
+        )
+        for code, dept in departments.items():
+            lk.departments[code] = (dept.pk, dept.name)
+        units = upsert(
+            self.ctx,
+            Unit,
+            UNIT,
+            {u.code: u for u in Unit.objects.filter(code__in={r.unit_code for r in records})},
+            {
+                r.unit_code: {
+                    "code": r.unit_code,
+                    "name": r.unit_name,
+                    "department": departments[r.department_code],
+                }
+                for r in records
+            },
+        )
+        for code, unit in units.items():
+            lk.units[code] = (unit.pk, unit.department.code)
+        existing = {
+            (p.year, p.code): p
+            for p in Project.objects.filter(
+                year__in={r.year for r in records}, code__in={r.code for r in records}
+            )
+        }
+        projects = upsert(
+            self.ctx,
+            Project,
+            PROJECT,
+            existing,
+            {
+                (r.year, r.code): {
+                    "year": r.year,
+                    "code": r.code,
+                    "name": r.name,
+                    "type": r.type,
+                    "department": departments[r.department_code],
+                    "unit": units[r.unit_code],
+                    "initial_budget": r.initial_budget,
+                    "carryover": r.carryover,
+                }
+                for r in records
+            },
+        )
+        for key, project in projects.items():
+            ref = lk.project(*key)
+            if ref is not None and project.pk:
+                ref.id = project.pk
+
+
+# --- 部门预算 --------------------------------------------------------------------------------
+
+
+class DepartmentBudgetSheet(Sheet):
+    name = "部门预算"
+    columns = (
+        Column("年度", True),
+        Column("部门编码", True),
+        Column("基本支出"),
+        Column("三公经费预算"),
+        Column("政府采购预算"),
+    )
+
+    def __init__(self, ctx: ImportContext) -> None:
+        super().__init__(ctx)
+        self.lookups = lookups(ctx)
+        self.guard = DuplicateGuard()
+
+    def parse(self, row: Row) -> dict | None:
+        year = row.year("年度", required=True)
+        code = row.text("部门编码", required=True, max_length=32)
+        basic = row.decimal("基本支出", non_negative=True)
+        three_public = row.decimal("三公经费预算", non_negative=True)
+        procurement = row.decimal("政府采购预算", non_negative=True)
+        if not row.ok or not self.lookups.check_department(row, "部门编码", code):
+            return None
+        record = {
+            "year": year,
+            "code": code,
+            "basic_expenditure": basic,
+            "three_public_budget": three_public,
+            "procurement_budget": procurement,
+        }
+        if not self.guard.check(row, (year, code), record, "年度与部门编码", "部门编码"):
+            return None
+        return record
+
+    def write(self, records: list[dict]) -> None:
+        ids = {r["code"]: self.lookups.department_id(r["code"]) for r in records}
+        existing = {
+            (b.year, b.department_id): b
+            for b in DepartmentBudget.objects.filter(
+                department_id__in=set(ids.values()), year__in={r["year"] for r in records}
+            )
+        }
+        upsert(
+            self.ctx,
+            DepartmentBudget,
+            DEPARTMENT_BUDGET,
+            existing,
+            {
+                (r["year"], ids[r["code"]]): {
+                    "year": r["year"],
+                    "department_id": ids[r["code"]],
+                    "basic_expenditure": r["basic_expenditure"],
+                    "three_public_budget": r["three_public_budget"],
+                    "procurement_budget": r["procurement_budget"],
+                }
+                for r in records
+            },
+        )
+
+
+# --- 预算调整 --------------------------------------------------------------------------------
+
+
+class AdjustmentSheet(Sheet):
+    name = "预算调整"
+    columns = (
+        Column("项目编码", True),
+        Column("调整文号", True),
+        Column("日期", True),
+        Column("调整金额", True),
+        Column("说明"),
+    )
+
+    def __init__(self, ctx: ImportContext) -> None:
+        super().__init__(ctx)
+        self.lookups = lookups(ctx)
+        self.guard = DuplicateGuard()
+
+    def parse(self, row: Row) -> dict | None:
+        code = row.text("项目编码", required=True, max_length=64)
+        number = row.text("调整文号", required=True, max_length=100)
+        day = row.date("日期", required=True)
+        amount = row.decimal("调整金额", required=True)
+        note = row.text("说明", max_length=2000)
+        if not row.ok:
+            return None
+        year = day.year
+        project = self.lookups.project(year, code)
+        if project is None:
+            row.problem("项目编码", UNKNOWN_PROJECT.format(code=code, year=year))
+            return None
+        if not self.ctx.may_change(self.lookups.department_id(project.department_code)):
+            row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
+            return None
+        record = {
+            "year": year,
+            "code": code,
+            "number": number,
+            "date": day,
+            "amount": amount,
+            "note": note,
+        }
+        if not self.guard.check(row, (year, number), record, "调整文号", "调整文号"):
+            return None
+        return record
+
+    def write(self, records: list[dict]) -> None:
+        project_ids = self.lookups.project_ids({(r["year"], r["code"]) for r in records})
+        existing = {
+            (a.year, a.document_number): a
+            for a in Adjustment.objects.filter(
+                year__in={r["year"] for r in records},
+                document_number__in={r["number"] for r in records},
+            )
+        }
+        upsert(
+            self.ctx,
+            Adjustment,
+            ADJUSTMENT,
+            existing,
+            {
+                (r["year"], r["number"]): {
+                    "year": r["year"],
+                    "document_number": r["number"],
+                    "project_id": project_ids[(r["year"], r["code"])],
+                    "date": r["date"],
+                    "amount": r["amount"],
+                    "note": r["note"],
+                }
+                for r in records
+            },
+        )
+
+
+# --- 支出 ------------------------------------------------------------------------------------
+
+
+class PaymentSheet(Sheet):
+    name = "支出"
+    chunk_size = 5000
+    columns = (
+        Column("部门编码", True),
+        Column("凭证号", True),
+        Column("日期", True),
+        Column("金额", True),
+        Column("项目编码"),
+        Column("三公经费"),
+        Column("政府采购"),
+        Column("摘要"),
+    )
+
+    def __init__(self, ctx: ImportContext) -> None:
+        super().__init__(ctx)
+        self.lookups = lookups(ctx)
+        self.guard = DuplicateGuard()
+
+    def parse(self, row: Row) -> tuple | None:
+        dept_code = row.text("部门编码", required=True, max_length=32)
+        voucher = row.text("凭证号", required=True, max_length=100)
+        day = row.date("日期", required=True)
+        amount = row.decimal("金额", required=True)
+        project_code = row.text("项目编码", max_length=64)
+        three_public = row.yes_no("三公经费")
+        procurement = row.yes_no("政府采购")
+        summary = row.text("摘要", max_length=500)
+        if not row.ok or not self.lookups.check_department(row, "部门编码", dept_code):
+            return None
+        year = day.year
+        if project_code:
+            project = self.lookups.project(year, project_code)
+            if project is None:
+                row.problem("项目编码", UNKNOWN_PROJECT.format(code=project_code, year=year))
+                return None
+            if project.department_code != dept_code:
+                row.problem(
+                    "项目编码",
+                    PROJECT_OF_OTHER_DEPARTMENT.format(
+                        code=project_code, owner=project.department_code, code_given=dept_code
+                    ),
+                )
+                return None
+        record = (
+            dept_code,
+            year,
+            voucher,
+            day,
+            amount,
+            project_code,
+            three_public,
+            procurement,
+            summary,
+        )
+        if not self.guard.check(row, (dept_code, year, voucher), record, "凭证号", "凭证号"):
+            return None
+        return record
+
+    def write(self, records: list[tuple]) -> None:
+        lk = self.lookups
+        project_ids = lk.project_ids({(r[1], r[5]) for r in records if r[5]})
+        dept_ids = {r[0]: lk.department_id(r[0]) for r in records}
+        existing = {
+            (p.department_id, p.year, p.voucher): p
+            for p in Payment.objects.filter(
+                department_id__in=set(dept_ids.values()),
+                year__in={r[1] for r in records},
+                voucher__in={r[2] for r in records},
+            )
+        }
+        upsert(
+            self.ctx,
+            Payment,
+            PAYMENT,
+            existing,
+            {
+                (dept_ids[r[0]], r[1], r[2]): {
+                    "department_id": dept_ids[r[0]],
+                    "year": r[1],
+                    "voucher": r[2],
+                    "date": r[3],
+                    "amount": r[4],
+                    "project_id": project_ids[(r[1], r[5])] if r[5] else None,
+                    "three_public": r[6],
+                    "procurement": r[7],
+                    "summary": r[8],
+                }
+                for r in records
+            },
+        )
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_rows(
+    year: int, projects, as_of: date | None = None
+) -> Iterator[tuple[str, list, Iterator[list]]]:
+    """(sheet name, header, rows) of the budgets sheets for the given projects' year."""
+    project_list = projects.select_related("department", "unit").order_by(
+        "department__code", "code"
+    )
+    department_ids = set(project_list.values_list("department_id", flat=True))
+    yield (
+        ProjectSheet.name,
+        [c.name for c in ProjectSheet.columns],
+        (
+            [
+                p.year,
+                p.department.code,
+                p.department.name,
+                p.unit.code,
+                p.unit.name,
+                p.code,
+                p.name,
+                p.type,
+                p.initial_budget,
+                p.carryover,
+            ]
+            for p in project_list.iterator(chunk_size=2000)
+        ),
+    )
+    budgets = DepartmentBudget.objects.filter(year=year, department_id__in=department_ids)
+    yield (
+        DepartmentBudgetSheet.name,
+        [c.name for c in DepartmentBudgetSheet.columns],
+        (
+            [
+                b.year,
+                b.department.code,
+                b.basic_expenditure,
+                b.three_public_budget,
+                b.procurement_budget,
+            ]
+            for b in budgets.select_related("department").order_by("department__code")
+        ),
+    )
+    adjustments = Adjustment.objects.filter(year=year, project__in=projects)
+    if as_of:
+        adjustments = adjustments.filter(date__lte=as_of)
+    yield (
+        AdjustmentSheet.name,
+        [c.name for c in AdjustmentSheet.columns],
+        (
+            [a.project.code, a.document_number, a.date, a.amount, a.note]
+            for a in adjustments.select_related("project").order_by("date", "document_number")
+        ),
+    )
+    payments = Payment.objects.filter(year=year, department_id__in=department_ids)
+    if as_of:
+        payments = payments.filter(date__lte=as_of)
+    yield (
+        PaymentSheet.name,
+        [c.name for c in PaymentSheet.columns],
+        (
+            [
+                p.department.code,
+                p.voucher,
+                p.date,
+                p.amount,
+                p.project.code if p.project else "",
+                "是" if p.three_public else "否",
+                "是" if p.procurement else "否",
+                p.summary,
+            ]
+            for p in payments.select_related("department", "project")
+            .order_by("date", "voucher")
+            .iterator(chunk_size=5000)
+        ),
+    )
