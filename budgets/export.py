@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 
 from .access import restrict
 from .models import Department, Project
-from .rates import figures_to_contract, format_rate, time_progress
+from .rates import BudgetFigures, figures_to_contract, format_rate, time_progress
 from .selectors import (
     WarningThresholds,
     default_as_of,
@@ -35,6 +35,7 @@ class ExportContext:
     projects: QuerySet[Project]
     departments: QuerySet[Department]
     thresholds: WarningThresholds
+    project_figures: dict[int, BudgetFigures] = field(default_factory=dict)
     project_entries: dict[int, dict[str, Any]] = field(default_factory=dict)
     department_entries: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -81,7 +82,7 @@ def build_export(*, year: int, as_of: date | None = None, user=None) -> dict[str
             "monitoring_completion_rate": None,
             "self_evaluation_completion_rate": None,
         }
-    proj_figures = project_figures(projects, as_of)
+    proj_figures = ctx.project_figures = project_figures(projects, as_of)
     for project in projects.select_related("department", "unit").order_by(
         "department__code", "code"
     ):
@@ -98,6 +99,11 @@ def build_export(*, year: int, as_of: date | None = None, user=None) -> dict[str
         }
     for path in settings.EXPORT_CONTRIBUTORS:
         import_string(path)(ctx)
+    # Contributors may keep private keys (prefixed "_") on entries to join their parts.
+    for entry in ctx.project_entries.values():
+        for indicator in entry["indicators"]:
+            for key in [k for k in indicator if k.startswith("_")]:
+                del indicator[key]
     return {
         "year": year,
         "as_of": as_of.isoformat(),

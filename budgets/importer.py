@@ -150,6 +150,8 @@ class Row:
                 raise InvalidOperation
             if isinstance(value, float):
                 number = Decimal(repr(value))
+                # Show 0.0000001 as typed, not Python's repr "1e-07".
+                shown = f"{number:f}" if number.is_finite() else value
             elif isinstance(value, int | Decimal):
                 number = Decimal(value)
             else:
@@ -160,13 +162,15 @@ class Row:
         except (InvalidOperation, ValueError):
             self.problem(column, NOT_A_NUMBER.format(value=shown))
             return None
+        # Magnitude first, without context arithmetic: abs() or quantize() of a huge value
+        # such as "1e999999999" would raise decimal.Overflow / InvalidOperation.
+        if number.copy_abs() >= MAX_AMOUNT:
+            self.problem(column, AMOUNT_TOO_LARGE.format(value=shown))
+            return None
         if -number.as_tuple().exponent > places and number != number.quantize(
             Decimal(1).scaleb(-places)
         ):
             self.problem(column, TOO_MANY_DECIMALS.format(value=shown))
-            return None
-        if abs(number) >= MAX_AMOUNT:
-            self.problem(column, AMOUNT_TOO_LARGE.format(value=shown))
             return None
         if non_negative and number < 0:
             self.problem(column, MUST_NOT_BE_NEGATIVE.format(value=shown))
@@ -334,18 +338,12 @@ def check_file(handle: IO[bytes], size: int) -> None:
         raise ImportRefused(FILE_EXPANDS_TOO_MUCH.format(limit=human_size(ceiling)))
 
 
-def _open(source: str | Path | IO[bytes]):
+def _open(handle: IO[bytes]):
     import openpyxl
 
-    if isinstance(source, str | Path):
-        path = Path(source)
-        handle: IO[bytes] = path.open("rb")
-        size = path.stat().st_size
-    else:
-        handle = source
-        handle.seek(0, 2)
-        size = handle.tell()
-        handle.seek(0)
+    handle.seek(0, 2)
+    size = handle.tell()
+    handle.seek(0)
     check_file(handle, size)
     try:
         return openpyxl.load_workbook(handle, read_only=True, data_only=True)
@@ -355,6 +353,10 @@ def _open(source: str | Path | IO[bytes]):
 
 def _rows(worksheet, needs_formats: bool) -> Iterator[tuple[int, list[Any], list[str]]]:
     """(row number, values, number formats) of every row, numbered as Excel shows them."""
+    if hasattr(worksheet, "reset_dimensions"):
+        # Read-only mode trusts the sheet's <dimension> record and silently drops rows and
+        # columns outside it; some generators write a stale one (e.g. A1:A1). Read them all.
+        worksheet.reset_dimensions()
     for number, cells in enumerate(worksheet.iter_rows(), start=1):
         values = [getattr(cell, "value", None) for cell in cells]
         formats = (
@@ -365,17 +367,22 @@ def _rows(worksheet, needs_formats: bool) -> Iterator[tuple[int, list[Any], list
 
 def _read_sheet(ctx: ImportContext, sheet: Sheet, worksheet, progress) -> int:
     rows = _rows(worksheet, sheet.needs_formats)
-    try:
-        _, header, _ = next(rows)
-    except StopIteration:
-        return 0
+    # The header is the first non-blank row (blank rows above it are tolerated).
+    header_number, header = 0, []
+    while not any(v is not None and str(v).strip() for v in header):
+        try:
+            header_number, header, _ = next(rows)
+        except StopIteration:
+            return 0
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         if title is not None and str(title).strip() and str(title).strip() not in positions:
             positions[str(title).strip()] = index
     missing = [c.name for c in sheet.columns if c.required and c.name not in positions]
     for name in missing:
-        ctx.add_problem(Problem(sheet.name, 1, name, MISSING_COLUMN.format(column=name)))
+        ctx.add_problem(
+            Problem(sheet.name, header_number, name, MISSING_COLUMN.format(column=name))
+        )
     if missing:
         return 0
     wanted = [(c.name, positions[c.name]) for c in sheet.columns if c.name in positions]
@@ -418,6 +425,10 @@ def run_import(
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportResult:
     """Import a workbook all or nothing; `user` None is the unrestricted operator."""
+    if isinstance(source, str | Path):
+        # A file we open is ours to close (openpyxl leaves a passed-in handle open).
+        with Path(source).open("rb") as handle:
+            return run_import(handle, user=user, dry_run=dry_run, progress=progress)
     ctx = ImportContext(user=user, dry_run=dry_run)
     result = ImportResult(dry_run=dry_run)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
@@ -115,6 +116,8 @@ class Project(models.Model):
         Unit, on_delete=models.PROTECT, related_name="projects", verbose_name="单位"
     )
     initial_budget = MoneyField("年初预算（万元）", validators=[MinValueValidator(ZERO)])
+    # Set when the project's self-evaluation is submitted: targets can no longer change.
+    targets_locked = models.BooleanField("绩效目标已锁定", default=False)
     carryover = MoneyField("上年结转（万元）", default=ZERO, validators=[MinValueValidator(ZERO)])
     history = HistoricalRecords()
 
@@ -340,3 +343,47 @@ class DepartmentRateSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_id} {self.year} @ {self.as_of}"
+
+
+class ImportJob(models.Model):
+    """One upload of a workbook: validated first (dry run), imported on confirmation."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待中"
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "未通过"
+
+    token = models.UUIDField("令牌", default=uuid.uuid4, unique=True, editable=False)
+    # Relative to MEDIA_ROOT: imports/<token>.xlsx.
+    file = models.CharField("文件路径", max_length=300)
+    original_name = models.CharField("原文件名", max_length=255, blank=True, default="")
+    size = models.PositiveBigIntegerField("文件大小（字节）", default=0)
+    user = models.ForeignKey(
+        "budgets.User", on_delete=models.CASCADE, related_name="import_jobs", verbose_name="用户"
+    )
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    dry_run = models.BooleanField("仅校验", default=True)
+    background = models.BooleanField("后台导入", default=False)
+    rows_done = models.PositiveIntegerField("已处理行数", default=0)
+    rows_total = models.PositiveIntegerField("总行数", default=0)
+    summary = models.TextField("结果摘要", blank=True, default="")
+    # [[entity, action, n], ...] from ImportResult.counts, for the preview table.
+    counts = models.JSONField("数量", default=list, blank=True)
+    problems = models.JSONField("问题", default=list, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.file}（{self.get_status_display()}）"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

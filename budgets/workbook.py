@@ -134,14 +134,16 @@ class DuplicateGuard:
         self.seen: dict[Any, tuple[int, Any]] = {}
 
     def check(self, row: Row, key: Any, content: Any, label: str, column: str) -> bool:
+        """True for the first row of a key; a repeat is a problem unless it is identical."""
         previous = self.seen.get(key)
         if previous is None:
             self.seen[key] = (row.number, content)
             return True
         if previous[1] != content:
             row.problem(column, DUPLICATE_ROW.format(row=previous[0], key=label))
-            return False
-        return True
+        # An identical repeat is harmless but is not written again: in another chunk it
+        # would be counted as "unchanged" on a first import.
+        return False
 
 
 def upsert(
@@ -298,6 +300,7 @@ class ProjectSheet(Sheet):
         )
         for code, dept in departments.items():
             lk.departments[code] = (dept.pk, dept.name)
+        unit_departments = {r.unit_code: r.department_code for r in records}
         units = upsert(
             self.ctx,
             Unit,
@@ -307,13 +310,14 @@ class ProjectSheet(Sheet):
                 r.unit_code: {
                     "code": r.unit_code,
                     "name": r.unit_name,
-                    "department": departments[r.department_code],
+                    # Ids, not instances: comparing `unit.department` would fetch it per row.
+                    "department_id": departments[r.department_code].pk,
                 }
                 for r in records
             },
         )
         for code, unit in units.items():
-            lk.units[code] = (unit.pk, unit.department.code)
+            lk.units[code] = (unit.pk, unit_departments[code])
         existing = {
             (p.year, p.code): p
             for p in Project.objects.filter(
@@ -331,8 +335,8 @@ class ProjectSheet(Sheet):
                     "code": r.code,
                     "name": r.name,
                     "type": r.type,
-                    "department": departments[r.department_code],
-                    "unit": units[r.unit_code],
+                    "department_id": departments[r.department_code].pk,
+                    "unit_id": units[r.unit_code].pk,
                     "initial_budget": r.initial_budget,
                     "carryover": r.carryover,
                 }

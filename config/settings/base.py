@@ -164,10 +164,16 @@ WORKBOOK_SHEETS = [
     "budgets.workbook.DepartmentBudgetSheet",
     "budgets.workbook.AdjustmentSheet",
     "budgets.workbook.PaymentSheet",
+    "performance.workbook.IndicatorSheet",
+    "tracking.workbook.ActualSheet",
 ]
-WORKBOOK_EXPORTERS = ["budgets.workbook.export_rows"]
+WORKBOOK_EXPORTERS = [
+    "budgets.workbook.export_rows",
+    "performance.workbook.export_rows",
+    "tracking.workbook.export_rows",
+]
 # Functions that add each app's part to the JSON export (see budgets/export.py).
-EXPORT_CONTRIBUTORS: list[str] = []
+EXPORT_CONTRIBUTORS = ["performance.export.contribute", "tracking.export.contribute"]
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

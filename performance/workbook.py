@@ -1,0 +1,175 @@
+"""The performance app's sheet of the workbook: 绩效指标 (read and write)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
+from budgets.workbook import UNKNOWN_PROJECT_ANY_YEAR, lookups
+
+from .choices import LEVEL1_NAMES
+from .models import Indicator
+from .values import ValueError_, excel_cell_text, format_decimal, parse_target
+
+INDICATOR = "绩效指标"
+UNKNOWN_LEVEL1 = "一级指标“{value}”无效，应为成本指标、产出指标、效益指标或满意度指标"
+DUPLICATE_INDICATOR = "三级指标“{name}”在该项目的{level1}中重复（第{row}行已有）"
+WEIGHT_NOT_POSITIVE = "权重应为正数，不能是“{value}”"
+
+
+@dataclass
+class IndicatorRecord:
+    row: int
+    year: int
+    project_code: str
+    level1: str
+    level2: str
+    name: str
+    fields: dict
+
+
+def normalize_level1(text: str) -> str:
+    """`成本 指标` and `成本` both mean 成本指标."""
+    compact = "".join(text.split())
+    if compact and not compact.endswith("指标"):
+        compact += "指标"
+    return compact
+
+
+class IndicatorSheet(Sheet):
+    name = "绩效指标"
+    needs_formats = True
+    columns = (
+        Column("项目编码", True),
+        Column("一级指标", True),
+        Column("二级指标"),
+        Column("三级指标", True),
+        Column("指标值", True),
+        Column("权重"),
+        Column("指标值说明"),
+    )
+
+    def __init__(self, ctx: ImportContext) -> None:
+        super().__init__(ctx)
+        self.lookups = lookups(ctx)
+        self.seen: dict[tuple, int] = {}
+
+    def parse(self, row: Row) -> IndicatorRecord | None:
+        code = row.text("项目编码", required=True, max_length=64)
+        level1_text = row.text("一级指标", required=True, max_length=20)
+        level2 = row.text("二级指标", max_length=50)
+        name = row.text("三级指标", required=True, max_length=200)
+        weight = row.decimal("权重", places=3)
+        note = row.text("指标值说明", max_length=2000)
+        level1 = normalize_level1(level1_text)
+        if level1_text and level1 not in LEVEL1_NAMES:
+            row.problem("一级指标", UNKNOWN_LEVEL1.format(value=level1_text))
+        if weight is not None and weight <= 0:
+            row.problem("权重", WEIGHT_NOT_POSITIVE.format(value=row.raw("权重")))
+        project = self.lookups.project_any_year(code) if code else None
+        if code and project is None:
+            row.problem("项目编码", UNKNOWN_PROJECT_ANY_YEAR.format(code=code))
+        elif project is not None and not self.ctx.may_change(
+            self.lookups.department_id(project.department_code)
+        ):
+            row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
+        target = None
+        if project is not None:
+            text = excel_cell_text(row.values.get("指标值"), row.formats.get("指标值", ""))
+            try:
+                target = parse_target(text, project.year)
+            except ValueError_ as exc:
+                row.problem("指标值", exc.message)
+        if not row.ok or project is None or target is None:
+            return None
+        key = (project.year, code, level1, name)
+        if key in self.seen:
+            row.problem(
+                "三级指标",
+                DUPLICATE_INDICATOR.format(name=name, level1=level1, row=self.seen[key]),
+            )
+            return None
+        self.seen[key] = row.number
+        holder = Indicator()
+        holder.set_target(target)
+        fields = {
+            "level2": level2,
+            "raw": holder.raw,
+            "kind": holder.kind,
+            "comparator": holder.comparator,
+            "value": holder.value,
+            "upper": holder.upper,
+            "unit": holder.unit,
+            "weight": weight,
+            "note": note,
+            "position": row.number,
+        }
+        return IndicatorRecord(row.number, project.year, code, level1, level2, name, fields)
+
+    def write(self, records: list[IndicatorRecord]) -> None:
+        project_ids = self.lookups.project_ids({(r.year, r.project_code) for r in records})
+        existing = {
+            (i.project_id, i.level1, i.name): i
+            for i in Indicator.objects.filter(project_id__in=set(project_ids.values()))
+        }
+        to_create, to_update, changed_fields = [], [], set()
+        for r in records:
+            project_id = project_ids[(r.year, r.project_code)]
+            instance = existing.get((project_id, r.level1, r.name))
+            if instance is None:
+                to_create.append(
+                    Indicator(project_id=project_id, level1=r.level1, name=r.name, **r.fields)
+                )
+                continue
+            # Keep the stored order of an indicator that is only being corrected.
+            values = {k: v for k, v in r.fields.items() if k != "position"}
+            changed = [k for k, v in values.items() if getattr(instance, k) != v]
+            if changed:
+                for k in changed:
+                    setattr(instance, k, values[k])
+                changed_fields.update(changed)
+                to_update.append(instance)
+            else:
+                self.ctx.count(INDICATOR, "unchanged")
+        if to_create:
+            bulk_create_with_history(
+                to_create, Indicator, batch_size=500, default_user=self.ctx.user
+            )
+            self.ctx.count(INDICATOR, "created", len(to_create))
+        if to_update:
+            bulk_update_with_history(
+                to_update,
+                Indicator,
+                sorted(changed_fields),
+                batch_size=500,
+                default_user=self.ctx.user,
+            )
+            self.ctx.count(INDICATOR, "updated", len(to_update))
+
+
+def export_rows(
+    year: int, projects, as_of: date | None = None
+) -> Iterator[tuple[str, list, Iterator[list]]]:
+    """The 绩效指标 sheet for the given projects."""
+    indicators = (
+        Indicator.objects.filter(project__in=projects)
+        .select_related("project")
+        .order_by("project__department__code", "project__code", "position", "id")
+    )
+
+    def weight(value: Decimal | None) -> Decimal | None:
+        return None if value is None else Decimal(format_decimal(value))
+
+    yield (
+        IndicatorSheet.name,
+        [c.name for c in IndicatorSheet.columns],
+        (
+            [i.project.code, i.level1, i.level2, i.name, i.raw, weight(i.weight), i.note]
+            for i in indicators.iterator(chunk_size=5000)
+        ),
+    )

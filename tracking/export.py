@@ -1,0 +1,132 @@
+"""The tracking part of the JSON export: monitoring, self-evaluation, actuals, completion rates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from budgets.export import ExportContext
+from budgets.rates import completion_rate, format_rate, round_half_up
+from performance.scoring import indicator_completion
+from performance.values import ActualValue, ValueError_, format_decimal, parse_actual
+
+from .choices import SUBMITTED_STATUSES, Stage
+from .models import Report, ReportIndicator, Round
+
+
+def _score(value: Decimal | None) -> str | None:
+    return None if value is None else f"{round_half_up(value):.2f}"
+
+
+def actual_value_text(actual: ActualValue) -> str:
+    """The actual as the export shows it: a number, an ISO date, or a tier."""
+    if actual.number is not None:
+        return format_decimal(actual.number)
+    if actual.day is not None:
+        return actual.day.isoformat()
+    if actual.tier:
+        return actual.tier
+    return "未完成" if actual.unfinished else actual.raw
+
+
+def contribute(ctx: ExportContext) -> None:
+    """Fill `monitoring`, `self_evaluation`, each indicator's `actual` and completion rates."""
+    rounds = list(Round.objects.filter(year=ctx.year))
+    monitoring = [r for r in rounds if r.stage == Stage.MONITORING]
+    latest_monitoring = max(monitoring, key=lambda r: r.as_of) if monitoring else None
+    self_eval_ids = {r.pk for r in rounds if r.stage == Stage.SELF_EVALUATION}
+    round_by_id = {r.pk: r for r in rounds}
+    reports = Report.objects.filter(
+        project__in=ctx.projects.order_by().values("pk"), round__in=[r.pk for r in rounds]
+    )
+    monitoring_reports: dict[int, Report] = {}
+    self_evaluations: dict[int, Report] = {}
+    for report in reports.order_by("round__as_of", "pk"):
+        if latest_monitoring and report.round_id == latest_monitoring.pk:
+            monitoring_reports[report.project_id] = report
+        elif report.round_id in self_eval_ids:
+            self_evaluations[report.project_id] = report
+    for project_id, entry in ctx.project_entries.items():
+        report = monitoring_reports.get(project_id)
+        if report is not None:
+            entry["monitoring"] = {
+                "status": report.status,
+                "as_of": latest_monitoring.as_of.isoformat(),
+                "deviations": report.deviations,
+                "target_light": report.target_light or None,
+                "budget_warning": report.budget_warning or None,
+            }
+        report = self_evaluations.get(project_id)
+        if report is not None:
+            entry["self_evaluation"] = {
+                "status": report.status,
+                "score": _score(report.score),
+                "grade": report.grade or None,
+                "execution_score": _score(report.execution_score),
+            }
+    _contribute_actuals(ctx, round_by_id)
+    total, monitored, evaluated = Counter(), Counter(), Counter()
+    for project_id, entry in ctx.project_entries.items():
+        code = entry["department_code"]
+        total[code] += 1
+        report = monitoring_reports.get(project_id)
+        monitored[code] += bool(report and report.status in SUBMITTED_STATUSES)
+        report = self_evaluations.get(project_id)
+        evaluated[code] += bool(report and report.status in SUBMITTED_STATUSES)
+    for entry in ctx.department_entries.values():
+        code = entry["code"]
+        entry["monitoring_completion_rate"] = format_rate(
+            completion_rate(monitored[code], total[code])
+        )
+        entry["self_evaluation_completion_rate"] = format_rate(
+            completion_rate(evaluated[code], total[code])
+        )
+
+
+def _contribute_actuals(ctx: ExportContext, round_by_id: dict[int, Round]) -> None:
+    """Each indicator's latest actual: self-evaluation first, then the latest monitoring."""
+    lines = (
+        ReportIndicator.objects.filter(
+            report__round__in=list(round_by_id),
+            indicator__project__in=ctx.projects.order_by().values("pk"),
+        )
+        .exclude(actual_raw="")
+        .select_related("report", "indicator__project")
+    )
+    best: dict[int, ReportIndicator] = {}
+    for line in lines:
+        round_ = round_by_id[line.report.round_id]
+        rank = (round_.is_self_evaluation, round_.as_of)
+        current = best.get(line.indicator_id)
+        if current is None or rank > (
+            round_by_id[current.report.round_id].is_self_evaluation,
+            round_by_id[current.report.round_id].as_of,
+        ):
+            best[line.indicator_id] = line
+    for entry in ctx.project_entries.values():
+        for indicator in entry["indicators"]:
+            line = best.get(indicator.get("_id"))
+            if line is None:
+                continue
+            round_ = round_by_id[line.report.round_id]
+            target = line.indicator.target
+            try:
+                actual = parse_actual(
+                    line.actual_raw, target, year=ctx.year, level1=line.indicator.level1
+                )
+            except ValueError_:
+                continue
+            if round_.is_self_evaluation:
+                completion = line.completion
+                score = _score(line.score)
+            else:
+                completion = indicator_completion(target, actual, fiscal_year=ctx.year)
+                score = None
+            indicator["actual"] = {
+                "stage": round_.stage,
+                "as_of": round_.as_of.isoformat(),
+                "value": actual_value_text(actual),
+                "raw": line.actual_raw,
+                "completion": format_rate(None if completion is None else completion * 100),
+                "score": score,
+            }

@@ -1,0 +1,442 @@
+"""Writes of the tracking app: rounds, report values and the review workflow.
+
+Every transition is recorded (ReportTransition: who, when, why). A save carries the
+report's version; a stale version is refused (optimistic locking) instead of silently
+overwriting a colleague's work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from budgets.access import CHANGE, may_access_department
+from budgets.models import Project
+from performance.models import Indicator
+from performance.scoring import (
+    OVER_COMPLETION,
+    TIER_BANDS,
+    budget_deviates,
+    indicator_deviates,
+    needs_over_completion_note,
+)
+from performance.values import QUALITATIVE, RELATIVE, ValueError_, parse_actual
+
+from .choices import EDITABLE_STATUSES, ReportStatus, Stage
+from .compute import read_value, reports_recompute
+from .models import Report, ReportIndicator, ReportTransition, Round
+
+# --- messages -----------------------------------------------------------------------------------
+ROUND_DEADLINE_BEFORE_AS_OF = "填报截止日期不能早于截至日期"
+ROUND_AS_OF_OUTSIDE_YEAR = "截至日期必须在{year}年度内"
+ROUND_CLOSED = "该填报轮次已关闭，不能再填报"
+REPORT_NOT_EDITABLE = "报告{status}，不能再修改"
+REPORT_STALE = "报告已被他人修改（当前版本{current}，您编辑的是版本{yours}），请刷新页面后重新填写"
+REPORT_NO_PERMISSION = "您无权修改该项目的报告"
+REVIEW_NO_PERMISSION = "只有财政局审核人可以审核报告"
+REVIEW_OWN_REPORT = "不能审核自己提交的报告"
+REVIEW_NOT_SUBMITTED = "只有已提交的报告可以审核（当前：{status}）"
+RETURN_NEEDS_REASON = "退回时必须填写退回原因"
+RECTIFICATION_NEEDS_TEXT = "请填写整改要求"
+RECTIFICATION_RESULT_NEEDS_TEXT = "请填写整改结果"
+RECTIFICATION_NOT_REQUIRED = "该报告未被要求整改"
+SUBMIT_MISSING_ACTUAL = "指标“{name}”缺少实际完成值（或未填写原因说明）"
+SUBMIT_MISSING_EXPECTED = "指标“{name}”缺少全年预计完成值"
+SUBMIT_DEVIATION_INCOMPLETE = "指标“{name}”存在偏差，需填写偏差原因类别、原因、完成可能性和改进措施"
+SUBMIT_BUDGET_DEVIATION_INCOMPLETE = (
+    "预算执行进度存在偏差（{warning}），需填写偏差原因类别、原因、完成可能性和改进措施"
+)
+SUBMIT_OVER_COMPLETION = "指标“{name}”" + OVER_COMPLETION
+SUBMIT_LOW_EXECUTION = "预算执行率{rate}%低于90%，需填写原因说明"
+SUBMIT_NOT_ALL_PARSE = "指标“{name}”的实际完成值无法识别：{message}"
+REVIEWER_SCORE_NOT_QUALITATIVE = "只有定性或与上年比较的指标可以由审核人调整得分"
+REVIEWER_SCORE_OUT_OF_BAND = "得分{score}超出“{tier}”对应的区间（{low}～{high}分）"
+REVIEWER_SCORE_NEEDS_TIER = "该指标尚未选择完成档次（达成/部分达成/未达成），不能调整得分"
+REVIEWER_SCORE_NEEDS_REASON = "调整得分必须填写理由"
+
+WARNING_LABELS = {"yellow": "黄色预警", "red": "红色预警"}
+
+
+class WorkflowError(Exception):
+    """A refused action; `messages` are Chinese, `field_errors` map form fields to messages."""
+
+    def __init__(self, messages: list[str] | str, field_errors: dict[str, str] | None = None):
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        self.field_errors = field_errors or {}
+        super().__init__("；".join(self.messages))
+
+
+# --- rounds -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def round_open(
+    *, year: int, stage: str, as_of: date, deadline: date, user=None
+) -> tuple[Round, bool]:
+    """Open (or re-open, moving the deadline) the round of year + stage + as-of."""
+    if as_of.year != year:
+        raise WorkflowError(ROUND_AS_OF_OUTSIDE_YEAR.format(year=year))
+    if deadline < as_of:
+        raise WorkflowError(ROUND_DEADLINE_BEFORE_AS_OF)
+    round_, created = Round.objects.select_for_update().get_or_create(
+        year=year,
+        stage=stage,
+        as_of=as_of,
+        defaults={"deadline": deadline, "opened_by": user, "is_open": True},
+    )
+    if not created and (round_.deadline != deadline or not round_.is_open):
+        round_.deadline = deadline
+        round_.is_open = True
+        round_.closed_at = None
+        round_.save(update_fields=["deadline", "is_open", "closed_at"])
+    return round_, created
+
+
+def round_close(*, round_: Round, user=None) -> Round:
+    round_.is_open = False
+    round_.closed_at = timezone.now()
+    round_.save(update_fields=["is_open", "closed_at"])
+    return round_
+
+
+def latest_monitoring_round(year: int) -> Round | None:
+    return Round.objects.filter(year=year, stage=Stage.MONITORING).order_by("-as_of").first()
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def _check_may_edit(report: Report, user) -> None:
+    if user is not None and not may_access_department(user, report.project.department_id, CHANGE):
+        raise PermissionDenied(REPORT_NO_PERMISSION)
+    if report.status not in EDITABLE_STATUSES:
+        raise WorkflowError(REPORT_NOT_EDITABLE.format(status=report.get_status_display()))
+    if not report.round.is_open:
+        raise WorkflowError(ROUND_CLOSED)
+
+
+def report_get_or_create(*, round_: Round, project: Project) -> Report:
+    report, _ = Report.objects.get_or_create(round=round_, project=project)
+    return report
+
+
+def _bump_version(report: Report, expected: int | None) -> None:
+    """Take the next version, refusing when someone saved since `expected` was read."""
+    query = Report.objects.filter(pk=report.pk)
+    if expected is not None:
+        query = query.filter(version=expected)
+    if query.update(version=F("version") + 1, updated_at=timezone.now()) != 1:
+        current = Report.objects.filter(pk=report.pk).values_list("version", flat=True).first()
+        raise WorkflowError(REPORT_STALE.format(current=current, yours=expected))
+    report.refresh_from_db(fields=["version", "updated_at"])
+
+
+@dataclass
+class LineInput:
+    """What staff type for one indicator."""
+
+    actual_raw: str = ""
+    expected_raw: str = ""
+    cause_category: str = ""
+    cause: str = ""
+    likelihood: str = ""
+    measure: str = ""
+    explanation: str = ""
+
+
+@dataclass
+class ReportInput:
+    expected_executed: Decimal | None = None
+    budget_cause_category: str = ""
+    budget_cause: str = ""
+    budget_likelihood: str = ""
+    budget_measure: str = ""
+    low_execution_note: str = ""
+    summary: str = ""
+    rectification_result: str | None = None
+    lines: dict[int, LineInput] = field(default_factory=dict)
+
+
+def validate_value(raw: str, indicator: Indicator) -> str | None:
+    """The Chinese message when the value does not fit its indicator, else None."""
+    if not raw.strip():
+        return None
+    try:
+        parse_actual(raw, indicator.target, year=indicator.project.year, level1=indicator.level1)
+    except ValueError_ as exc:
+        return exc.message
+    return None
+
+
+@transaction.atomic
+def report_save(*, report: Report, user, version: int | None, data: ReportInput) -> Report:
+    """Store what staff typed, recompute lights/score; refuses a stale version."""
+    report = Report.objects.select_for_update().select_related("round", "project").get(pk=report.pk)
+    _check_may_edit(report, user)
+    indicators = {
+        i.pk: i for i in Indicator.objects.filter(project=report.project).select_related("project")
+    }
+    errors: dict[str, str] = {}
+    for indicator_id, line in data.lines.items():
+        indicator = indicators.get(indicator_id)
+        if indicator is None:
+            continue
+        for attr in ("actual_raw", "expected_raw"):
+            message = validate_value(getattr(line, attr), indicator)
+            if message:
+                errors[f"{attr}_{indicator_id}"] = f"{indicator.name}：{message}"
+    if errors:
+        raise WorkflowError(list(errors.values()), errors)
+    _bump_version(report, version)
+    report.expected_executed = data.expected_executed
+    report.budget_cause_category = data.budget_cause_category
+    report.budget_cause = data.budget_cause
+    report.budget_likelihood = data.budget_likelihood
+    report.budget_measure = data.budget_measure
+    report.low_execution_note = data.low_execution_note
+    report.summary = data.summary
+    report.save()
+    existing = {line.indicator_id: line for line in report.lines.all()}
+    for indicator_id, values in data.lines.items():
+        if indicator_id not in indicators:
+            continue
+        line = existing.get(indicator_id) or ReportIndicator(
+            report=report, indicator_id=indicator_id
+        )
+        for attr, value in vars(values).items():
+            setattr(line, attr, value.strip() if isinstance(value, str) else value)
+        line.save()
+    reports_recompute([report])
+    report.refresh_from_db()
+    return report
+
+
+def submit_problems(report: Report) -> list[str]:
+    """Everything that must still be filled in before the report can be submitted."""
+    problems: list[str] = []
+    indicators = list(Indicator.objects.filter(project=report.project_id).select_related("project"))
+    lines = {line.indicator_id: line for line in report.lines.all()}
+    if report.round.is_self_evaluation:
+        for indicator in indicators:
+            line = lines.get(indicator.pk)
+            if line is None or (not line.actual_raw and not line.explanation.strip()):
+                problems.append(SUBMIT_MISSING_ACTUAL.format(name=indicator.name))
+                continue
+            if line.actual_raw:
+                message = validate_value(line.actual_raw, indicator)
+                if message:
+                    problems.append(
+                        SUBMIT_NOT_ALL_PARSE.format(name=indicator.name, message=message)
+                    )
+                    continue
+            if needs_over_completion_note(line.completion) and not line.explanation.strip():
+                problems.append(SUBMIT_OVER_COMPLETION.format(name=indicator.name))
+        rate = report.execution_rate
+        if rate is not None and rate < 90 and not report.low_execution_note.strip():
+            problems.append(SUBMIT_LOW_EXECUTION.format(rate=f"{rate:.2f}"))
+        return problems
+    for indicator in indicators:
+        line = lines.get(indicator.pk)
+        if line is None or not line.expected_raw:
+            problems.append(SUBMIT_MISSING_EXPECTED.format(name=indicator.name))
+            continue
+        if line.light and indicator_deviates(line.light) and not _deviation_complete(line):
+            problems.append(SUBMIT_DEVIATION_INCOMPLETE.format(name=indicator.name))
+    if budget_deviates(report.budget_warning or None) and not all(
+        (
+            report.budget_cause_category,
+            report.budget_cause.strip(),
+            report.budget_likelihood,
+            report.budget_measure.strip(),
+        )
+    ):
+        problems.append(
+            SUBMIT_BUDGET_DEVIATION_INCOMPLETE.format(
+                warning=WARNING_LABELS.get(report.budget_warning, report.budget_warning)
+            )
+        )
+    return problems
+
+
+def _deviation_complete(line: ReportIndicator) -> bool:
+    return all((line.cause_category, line.cause.strip(), line.likelihood, line.measure.strip()))
+
+
+def _transition(report: Report, to_status: str, user, reason: str = "") -> None:
+    ReportTransition.objects.create(
+        report=report, from_status=report.status, to_status=to_status, user=user, reason=reason
+    )
+    report.status = to_status
+
+
+@transaction.atomic
+def report_submit(*, report: Report, user, version: int | None = None) -> Report:
+    """Submit a draft or returned report once everything required is filled in."""
+    report = Report.objects.select_for_update().select_related("round", "project").get(pk=report.pk)
+    _check_may_edit(report, user)
+    reports_recompute([report])
+    report.refresh_from_db()
+    problems = submit_problems(report)
+    if problems:
+        raise WorkflowError(problems)
+    _bump_version(report, version)
+    _transition(report, ReportStatus.SUBMITTED, user)
+    report.submitted_at = timezone.now()
+    report.submitted_by = user
+    report.save()
+    if report.round.is_self_evaluation:
+        Project.objects.filter(pk=report.project_id).update(targets_locked=True)
+    return report
+
+
+def _check_may_review(report: Report, user) -> None:
+    from budgets.choices import Role
+
+    if user is None:
+        return
+    if not (user.is_superuser or user.role in (Role.REVIEWER, Role.ADMIN)):
+        raise PermissionDenied(REVIEW_NO_PERMISSION)
+    if report.submitted_by_id == user.pk:
+        raise WorkflowError(REVIEW_OWN_REPORT)
+
+
+def _locked_for_review(report: Report, user) -> Report:
+    report = Report.objects.select_for_update().select_related("round", "project").get(pk=report.pk)
+    _check_may_review(report, user)
+    if report.status != ReportStatus.SUBMITTED:
+        raise WorkflowError(REVIEW_NOT_SUBMITTED.format(status=report.get_status_display()))
+    return report
+
+
+@transaction.atomic
+def report_return(
+    *, report: Report, user, reason: str, comments: dict[int, str] | None = None
+) -> Report:
+    """Return a submitted report with a reason (and optional comments on single indicators)."""
+    if not reason.strip():
+        raise WorkflowError(RETURN_NEEDS_REASON, {"reason": RETURN_NEEDS_REASON})
+    report = _locked_for_review(report, user)
+    for line in report.lines.filter(indicator_id__in=list(comments or {})):
+        line.reviewer_comment = comments[line.indicator_id].strip()
+        line.save(update_fields=["reviewer_comment"])
+    _transition(report, ReportStatus.RETURNED, user, reason.strip())
+    report.return_reason = reason.strip()
+    if report.round.is_self_evaluation:
+        # Returned for correction: the department may fix its targets again.
+        Project.objects.filter(pk=report.project_id).update(targets_locked=False)
+    report.reviewed_at = timezone.now()
+    report.reviewed_by = user
+    report.version += 1
+    report.save()
+    from .notifications import notify_returned
+
+    transaction.on_commit(lambda: notify_returned(report_id=report.pk))
+    return report
+
+
+@transaction.atomic
+def report_approve(*, report: Report, user, comment: str = "") -> Report:
+    report = _locked_for_review(report, user)
+    _transition(report, ReportStatus.APPROVED, user, comment.strip())
+    report.reviewed_at = timezone.now()
+    report.reviewed_by = user
+    report.version += 1
+    report.save()
+    return report
+
+
+@transaction.atomic
+def report_require_rectification(*, report: Report, user, requirements: str) -> Report:
+    """Mark a submitted (or approved) report 需整改 with the requirements."""
+    if not requirements.strip():
+        raise WorkflowError(RECTIFICATION_NEEDS_TEXT, {"requirements": RECTIFICATION_NEEDS_TEXT})
+    report = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+    _check_may_review(report, user)
+    if report.status not in (ReportStatus.SUBMITTED, ReportStatus.APPROVED):
+        raise WorkflowError(REVIEW_NOT_SUBMITTED.format(status=report.get_status_display()))
+    report.rectification_required = True
+    report.rectification_requirements = requirements.strip()
+    report.save(update_fields=["rectification_required", "rectification_requirements"])
+    ReportTransition.objects.create(
+        report=report,
+        from_status=report.status,
+        to_status=report.status,
+        user=user,
+        reason=f"需整改：{requirements.strip()}",
+    )
+    return report
+
+
+@transaction.atomic
+def report_record_rectification(*, report: Report, user, result: str) -> Report:
+    """The department's answer to 需整改 (allowed while the report is read-only otherwise)."""
+    if not result.strip():
+        raise WorkflowError(
+            RECTIFICATION_RESULT_NEEDS_TEXT, {"result": RECTIFICATION_RESULT_NEEDS_TEXT}
+        )
+    report = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+    if user is not None and not may_access_department(user, report.project.department_id, CHANGE):
+        raise PermissionDenied(REPORT_NO_PERMISSION)
+    if not report.rectification_required:
+        raise WorkflowError(RECTIFICATION_NOT_REQUIRED)
+    report.rectification_result = result.strip()
+    report.save(update_fields=["rectification_result"])
+    ReportTransition.objects.create(
+        report=report,
+        from_status=report.status,
+        to_status=report.status,
+        user=user,
+        reason=f"整改结果：{result.strip()}",
+    )
+    return report
+
+
+@transaction.atomic
+def line_set_reviewer_score(
+    *, line: ReportIndicator, user, score: Decimal | None, reason: str
+) -> ReportIndicator:
+    """A reviewer sets a qualitative indicator's score within its tier's band, with a reason."""
+    line = (
+        ReportIndicator.objects.select_for_update()
+        .select_related("report__round", "report__project", "indicator__project")
+        .get(pk=line.pk)
+    )
+    report = line.report
+    _check_may_review(report, user)
+    if report.status != ReportStatus.SUBMITTED:
+        raise WorkflowError(REVIEW_NOT_SUBMITTED.format(status=report.get_status_display()))
+    if score is None:
+        line.reviewer_score = None
+        line.reviewer_reason = ""
+    else:
+        if line.indicator.kind not in (QUALITATIVE, RELATIVE):
+            raise WorkflowError(REVIEWER_SCORE_NOT_QUALITATIVE)
+        actual = read_value(line, line.actual_raw, line.indicator)
+        if actual is None or actual.tier is None:
+            raise WorkflowError(REVIEWER_SCORE_NEEDS_TIER)
+        if not reason.strip():
+            raise WorkflowError(
+                REVIEWER_SCORE_NEEDS_REASON, {"reason": REVIEWER_SCORE_NEEDS_REASON}
+            )
+        low_pct, high_pct = TIER_BANDS[actual.tier]
+        points = line.points or Decimal(0)
+        low = (points * Decimal(low_pct) / 100).quantize(Decimal("0.01"))
+        high = (points * Decimal(high_pct) / 100).quantize(Decimal("0.01"))
+        if not low <= score <= high:
+            raise WorkflowError(
+                REVIEWER_SCORE_OUT_OF_BAND.format(
+                    score=score, tier=actual.tier, low=low, high=high
+                ),
+                {"score": "得分超出区间"},
+            )
+        line.reviewer_score = score
+        line.reviewer_reason = reason.strip()
+    line.save(update_fields=["reviewer_score", "reviewer_reason"])
+    reports_recompute([report])
+    return line

@@ -1,0 +1,1 @@
+"""Pages of the tracking app, one module per area; tracking/urls.py joins their urlpatterns."""

@@ -1,0 +1,277 @@
+"""The tracking app's sheet of the workbook: 实际完成 (actual values of a round, read and write)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
+from budgets.workbook import UNKNOWN_PROJECT, lookups
+from performance.models import Indicator
+from performance.values import ValueError_, excel_cell_text, parse_actual
+from performance.workbook import UNKNOWN_LEVEL1, normalize_level1
+
+from .choices import EDITABLE_STATUSES, CauseCategory, Stage
+from .compute import reports_recompute
+from .models import Report, ReportIndicator, Round
+
+ACTUAL = "实际完成"
+UNKNOWN_STAGE = "阶段“{value}”无效，应为“运行监控”或“绩效自评”"
+ROUND_NOT_OPENED = "{year}年{stage}（截至{as_of}）的填报轮次尚未开启"
+ROUND_IS_CLOSED = "{year}年{stage}（截至{as_of}）的填报轮次已关闭"
+UNKNOWN_INDICATOR = "项目“{code}”没有{level1}“{name}”"
+REPORT_LOCKED = "项目“{code}”的{stage}报告{status}，不能再修改"
+BAD_CAUSE_CATEGORY = (
+    "偏差原因类别“{value}”无效，应为：经费保障、制度保障、人员保障、硬件条件保障、其他"
+)
+DUPLICATE_ACTUAL = "与第{row}行是同一指标、阶段和截至日期"
+
+_CATEGORY_RE = re.compile(r"^[【\[](?P<category>[^】\]]*)[】\]](?P<rest>.*)$", re.S)
+
+
+def split_cause(text: str) -> tuple[str | None, str]:
+    """`【经费保障】资金未到位` → ("经费保障", "资金未到位"); no brackets → (None, text)."""
+    match = _CATEGORY_RE.match(text.strip())
+    if not match:
+        return None, text.strip()
+    return match["category"].strip(), match["rest"].strip()
+
+
+@dataclass
+class ActualRecord:
+    round_id: int
+    project_id_key: tuple[int, str]
+    indicator_id: int
+    actual_raw: str
+    expected_raw: str | None
+    fields: dict
+
+
+class ActualSheet(Sheet):
+    name = "实际完成"
+    needs_formats = True
+    columns = (
+        Column("项目编码", True),
+        Column("一级指标", True),
+        Column("三级指标", True),
+        Column("阶段", True),
+        Column("截至日期", True),
+        Column("实际完成值", True),
+        Column("全年预计完成值"),
+        Column("偏差原因"),
+        Column("改进措施"),
+    )
+
+    def __init__(self, ctx: ImportContext) -> None:
+        super().__init__(ctx)
+        self.lookups = lookups(ctx)
+        self.rounds = {(r.year, r.stage, r.as_of): r for r in Round.objects.all()}
+        self.indicators: dict[int, dict[tuple[str, str], Indicator]] = {}
+        self.report_status: dict[tuple[int, int], str] = {}
+        self.seen: dict[tuple, int] = {}
+        self.touched: set[tuple[int, int]] = set()
+
+    def _indicator(self, project_id: int, level1: str, name: str) -> Indicator | None:
+        if project_id not in self.indicators:
+            self.indicators[project_id] = {
+                (i.level1, i.name): i
+                for i in Indicator.objects.filter(project_id=project_id).select_related("project")
+            }
+        return self.indicators[project_id].get((level1, name))
+
+    def _status(self, round_id: int, project_id: int) -> str | None:
+        key = (round_id, project_id)
+        if key not in self.report_status:
+            self.report_status[key] = (
+                Report.objects.filter(round_id=round_id, project_id=project_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+        return self.report_status[key]
+
+    def parse(self, row: Row) -> ActualRecord | None:
+        code = row.text("项目编码", required=True, max_length=64)
+        level1_text = row.text("一级指标", required=True, max_length=20)
+        name = row.text("三级指标", required=True, max_length=200)
+        stage = row.text("阶段", required=True, max_length=10)
+        as_of = row.date("截至日期", required=True)
+        cause_text = row.text("偏差原因", max_length=2000)
+        measure = row.text("改进措施", max_length=2000)
+        if all(
+            row.raw(column) is None
+            for column in ("实际完成值", "全年预计完成值", "偏差原因", "改进措施")
+        ):
+            # A pre-filled row nobody has filled in yet: nothing to import.
+            return None
+        level1 = normalize_level1(level1_text)
+        if level1_text and level1 not in {
+            c for c, _ in Indicator._meta.get_field("level1").choices
+        }:
+            row.problem("一级指标", UNKNOWN_LEVEL1.format(value=level1_text))
+        if stage and stage not in Stage.values:
+            row.problem("阶段", UNKNOWN_STAGE.format(value=stage))
+        if row.raw("实际完成值") is None:
+            row.problem("实际完成值", "不能为空")
+        if not row.ok:
+            return None
+        year = as_of.year
+        project = self.lookups.project(year, code)
+        if project is None or project.id is None:
+            row.problem("项目编码", UNKNOWN_PROJECT.format(code=code, year=year))
+            return None
+        if not self.ctx.may_change(self.lookups.department_id(project.department_code)):
+            row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
+            return None
+        round_ = self.rounds.get((year, stage, as_of))
+        shown = dict(year=year, stage=stage, as_of=as_of.isoformat())
+        if round_ is None:
+            row.problem("截至日期", ROUND_NOT_OPENED.format(**shown))
+            return None
+        if not round_.is_open:
+            row.problem("截至日期", ROUND_IS_CLOSED.format(**shown))
+            return None
+        indicator = self._indicator(project.id, level1, name)
+        if indicator is None:
+            row.problem("三级指标", UNKNOWN_INDICATOR.format(code=code, level1=level1, name=name))
+            return None
+        status = self._status(round_.pk, project.id)
+        if status is not None and status not in EDITABLE_STATUSES:
+            label = dict(Report._meta.get_field("status").choices)[status]
+            row.problem("阶段", REPORT_LOCKED.format(code=code, stage=stage, status=label))
+            return None
+        fields: dict = {}
+        values = {}
+        for column in ("实际完成值", "全年预计完成值"):
+            text = excel_cell_text(row.values.get(column), row.formats.get(column, ""))
+            if column == "全年预计完成值" and (not text or stage != Stage.MONITORING):
+                values[column] = ""
+                continue
+            try:
+                parse_actual(text, indicator.target, year=year, level1=indicator.level1)
+            except ValueError_ as exc:
+                row.problem(column, exc.message)
+                return None
+            values[column] = text
+        if stage == Stage.MONITORING:
+            category, cause = split_cause(cause_text)
+            if category is not None and category not in CauseCategory.values:
+                row.problem("偏差原因", BAD_CAUSE_CATEGORY.format(value=category))
+                return None
+            fields.update(cause_category=category or "", cause=cause, measure=measure)
+        else:
+            fields.update(explanation=cause_text, measure=measure)
+        key = (indicator.pk, stage, as_of)
+        if key in self.seen:
+            row.problem("三级指标", DUPLICATE_ACTUAL.format(row=self.seen[key]))
+            return None
+        self.seen[key] = row.number
+        return ActualRecord(
+            round_.pk,
+            (year, code),
+            indicator.pk,
+            values["实际完成值"],
+            values["全年预计完成值"],
+            fields,
+        )
+
+    def write(self, records: list[ActualRecord]) -> None:
+        project_ids = self.lookups.project_ids({r.project_id_key for r in records})
+        pairs = {(r.round_id, project_ids[r.project_id_key]) for r in records}
+        reports = {
+            (rep.round_id, rep.project_id): rep
+            for rep in Report.objects.filter(
+                round_id__in={p[0] for p in pairs}, project_id__in={p[1] for p in pairs}
+            )
+        }
+        missing = [Report(round_id=r, project_id=p) for r, p in pairs if (r, p) not in reports]
+        if missing:
+            Report.objects.bulk_create(missing)
+            for rep in Report.objects.filter(
+                round_id__in={p[0] for p in pairs}, project_id__in={p[1] for p in pairs}
+            ):
+                reports[(rep.round_id, rep.project_id)] = rep
+        existing = {
+            (line.report_id, line.indicator_id): line
+            for line in ReportIndicator.objects.filter(
+                report__in=[rep.pk for rep in reports.values()]
+            )
+        }
+        to_create, to_update = [], []
+        for r in records:
+            report = reports[(r.round_id, project_ids[r.project_id_key])]
+            self.touched.add(report.pk)
+            values = {"actual_raw": r.actual_raw, **r.fields}
+            if r.expected_raw:
+                values["expected_raw"] = r.expected_raw
+            line = existing.get((report.pk, r.indicator_id))
+            if line is None:
+                to_create.append(
+                    ReportIndicator(report=report, indicator_id=r.indicator_id, **values)
+                )
+                continue
+            if any(getattr(line, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(line, k, v)
+                to_update.append(line)
+            else:
+                self.ctx.count(ACTUAL, "unchanged")
+        if to_create:
+            ReportIndicator.objects.bulk_create(to_create, batch_size=500)
+            self.ctx.count(ACTUAL, "created", len(to_create))
+        if to_update:
+            ReportIndicator.objects.bulk_update(
+                to_update,
+                ["actual_raw", "expected_raw", "cause_category", "cause", "measure", "explanation"],
+                batch_size=500,
+            )
+            self.ctx.count(ACTUAL, "updated", len(to_update))
+
+    def finish(self) -> None:
+        reports_recompute(Report.objects.filter(pk__in=self.touched).select_related("project"))
+
+
+def export_rows(
+    year: int, projects, as_of: date | None = None
+) -> Iterator[tuple[str, list, Iterator[list]]]:
+    """The 实际完成 sheet: every indicator of every open round of the year, pre-filled."""
+    rounds = list(Round.objects.filter(year=year).order_by("as_of", "stage"))
+    indicators = list(
+        Indicator.objects.filter(project__in=projects)
+        .select_related("project")
+        .order_by("project__department__code", "project__code", "position", "id")
+    )
+    lines = {
+        (line.report.round_id, line.indicator_id): line
+        for line in ReportIndicator.objects.filter(
+            report__round__in=rounds, indicator__in=[i.pk for i in indicators]
+        ).select_related("report")
+    }
+
+    def rows():
+        for round_ in rounds:
+            for i in indicators:
+                line = lines.get((round_.pk, i.pk))
+                if line is None and not round_.is_open:
+                    continue
+                cause = ""
+                if line is not None:
+                    if round_.stage == Stage.MONITORING:
+                        prefix = f"【{line.cause_category}】" if line.cause_category else ""
+                        cause = prefix + line.cause
+                    else:
+                        cause = line.explanation
+                yield [
+                    i.project.code,
+                    i.level1,
+                    i.name,
+                    round_.stage,
+                    round_.as_of,
+                    line.actual_raw if line else "",
+                    line.expected_raw if line else "",
+                    cause,
+                    line.measure if line else "",
+                ]
+
+    yield ActualSheet.name, [c.name for c in ActualSheet.columns], rows()
