@@ -1,4 +1,4 @@
-"""python manage.py load_demo — the demo data `make run` loads: sample workbooks and users."""
+"""python manage.py load_demo — the demo data `make run` loads, and the demo users."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from budgets.demo import load_demo
+from tracking.demo import load_demo
 
 
 class Command(BaseCommand):
