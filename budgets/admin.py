@@ -6,12 +6,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .access import CHANGE, restrict
+from .access import CHANGE, restrict, sees_all_departments
 from .models import (
     Adjustment,
     Department,
     DepartmentBudget,
     DepartmentRateSnapshot,
+    ImportJob,
     Payment,
     Project,
     ProjectRateSnapshot,
@@ -158,3 +159,24 @@ class DepartmentRateSnapshotAdmin(DepartmentScopedAdmin):
     list_display = ("as_of", "year", "department", "adjusted", "executed", "execution_rate")
     list_filter = ("year", "as_of", "department")
     list_select_related = ("department",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Uploads are read-only here: they are created and run from the import page."""
+
+    list_display = ("created_at", "user", "original_name", "status", "dry_run", "rows_done")
+    list_filter = ("status", "dry_run", "background")
+    search_fields = ("original_name", "user__username", "user__name")
+    list_select_related = ("user",)
+    readonly_fields = [field.name for field in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        # Uploads name their uploader only; staff with admin access see their own.
+        queryset = super().get_queryset(request)
+        if sees_all_departments(request.user):
+            return queryset
+        return queryset.filter(user=request.user)

@@ -18,6 +18,8 @@ NAVIGATION = [
     ("消息", "tracking:inbox", {Role.STAFF, Role.REVIEWER, Role.ADMIN}),
 ]
 
+INBOX = "tracking:inbox"
+
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
@@ -32,7 +34,11 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path == url})
+        item = {"label": label, "url": url, "active": request.path == url}
+        if url_name == INBOX:
+            # One COUNT on the (recipient, read_at) index; no badge when nothing is unread.
+            item["badge"] = user.notifications.filter(read_at__isnull=True).count() or None
+        items.append(item)
     if user.is_staff:
         items.append({"label": "管理后台", "url": reverse("admin:index"), "active": False})
     return {"nav_items": items, "role_label": Role(role).label}

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import (
+    ExpressionWrapper,
     F,
     FloatField,
     OuterRef,
@@ -21,6 +22,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils import timezone
 
 from .fields import MoneyField
 from .models import Adjustment, Department, DepartmentBudget, Payment, Project, WarningSettings
@@ -35,7 +37,9 @@ ZERO = Decimal(0)
 
 def default_as_of(year: int, today: date | None = None) -> date:
     """Today for the current year (or a future one), 31 December for a past year."""
-    today = today or date.today()
+    # China's today (settings.TIME_ZONE), not the server's: containers usually run in UTC,
+    # where 00:00–08:00 in Shanghai is still yesterday.
+    today = today or timezone.localdate()
     return today if year >= today.year else date(year, 12, 31)
 
 
@@ -174,9 +178,14 @@ def with_figures(projects: QuerySet[Project], as_of: date) -> QuerySet[Project]:
     money = MoneyField()
     zero = Value(0, output_field=money)
     return projects.annotate(
-        adjusted_total=F("initial_budget")
-        + F("carryover")
-        + Coalesce(Subquery(adjustment_sum, output_field=money), zero),
+        # Declared MoneyField: F() + F() of MoneyFields otherwise resolves to a plain
+        # IntegerField and comes back as raw fen (259999999 instead of 259.999999).
+        adjusted_total=ExpressionWrapper(
+            F("initial_budget")
+            + F("carryover")
+            + Coalesce(Subquery(adjustment_sum, output_field=money), zero),
+            output_field=money,
+        ),
         executed_total=Coalesce(Subquery(payment_sum, output_field=money), zero),
     ).annotate(
         execution_sort=Cast("executed_total", FloatField())

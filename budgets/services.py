@@ -1,15 +1,42 @@
-"""Writes of the budgets app: users now; projects, adjustments and payments join later."""
+"""Writes of the budgets app: users, payments, adjustments and workbook uploads."""
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 import string
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from .access import CHANGE, may_access_department
 from .choices import Role, role_from_text
-from .models import Department, User
+from .fields import QUANTUM
+from .importer import check_file, run_import, sheet_classes
+from .models import (
+    Adjustment,
+    Department,
+    DepartmentRateSnapshot,
+    ImportJob,
+    Payment,
+    Project,
+    ProjectRateSnapshot,
+    User,
+)
+from .rates import BudgetFigures, round_half_up, time_progress
+from .selectors import WarningThresholds, department_figures, project_figures, warning_thresholds
 
 UNKNOWN_ROLE = "未知角色“{role}”，可选：单位经办人、财政局审核人、管理员"
 STAFF_NEEDS_DEPARTMENT = "单位经办人必须指定所属部门（--department 部门编码）"
@@ -69,3 +96,505 @@ def user_save(
         raise
     user.save()
     return user, created
+
+
+# --- payments and adjustments ----------------------------------------------------------------
+
+NO_CHANGE_PERMISSION = "您无权修改部门“{department}”的数据"
+AMOUNT_TOO_PRECISE = "金额最多保留6位小数（单位万元）"
+AMOUNT_TOO_LARGE = "金额超出允许范围（绝对值须小于1万亿万元）"
+PROJECT_NOT_IN_YEAR = "项目“{code}”在{year}年度不存在（年度按日期所在年份确定），请检查日期"
+PROJECT_OF_OTHER_DEPARTMENT = "项目“{code}”在{year}年度属于部门“{owner}”，不属于部门“{department}”"
+VOUCHER_TAKEN = "凭证号“{voucher}”在部门“{department}”{year}年度已存在"
+DOCUMENT_NUMBER_TAKEN = "调整文号“{number}”在{year}年度已存在"
+VALUE_REQUIRED = "不能为空"
+
+# MoneyField keeps 12 integer digits of 万元 (see budgets.fields.MAX_DIGITS).
+MAX_AMOUNT = Decimal("1e12")
+
+
+def validate_amount(amount: Decimal) -> None:
+    """Refuse amounts the MoneyField cannot hold exactly: more than 6 decimals or 12 digits."""
+    # copy_abs, not abs(): abs() rounds in the context and overflows on "1e999999999".
+    if not amount.is_finite() or amount.copy_abs() >= MAX_AMOUNT:
+        raise ValidationError(AMOUNT_TOO_LARGE, code="too_large")
+    if amount != amount.quantize(QUANTUM):
+        raise ValidationError(AMOUNT_TOO_PRECISE, code="too_precise")
+
+
+def _check_change(user: User, department: Department) -> None:
+    if not may_access_department(user, department, CHANGE):
+        raise PermissionDenied(NO_CHANGE_PERMISSION.format(department=department.name))
+
+
+def _check_amount(amount: Decimal) -> None:
+    try:
+        validate_amount(amount)
+    except ValidationError as exc:
+        raise ValidationError({"amount": exc.messages}) from exc
+
+
+def _project_in_year(project: Project, year: int, department: Department) -> Project:
+    """The project with the same code in the year of the date (a project exists per year)."""
+    found = (
+        project
+        if project.year == year
+        else Project.objects.filter(year=year, code=project.code).first()
+    )
+    if found is None:
+        raise ValidationError({"date": PROJECT_NOT_IN_YEAR.format(code=project.code, year=year)})
+    if found.department_id != department.pk:
+        owner = Department.objects.get(pk=found.department_id)
+        raise ValidationError(
+            PROJECT_OF_OTHER_DEPARTMENT.format(
+                code=found.code, year=year, owner=owner.name, department=department.name
+            )
+        )
+    return found
+
+
+@transaction.atomic
+def payment_save(
+    *,
+    user: User,
+    department: Department,
+    voucher: str,
+    date: date,
+    amount: Decimal,
+    project: Project | None = None,
+    three_public: bool = False,
+    procurement: bool = False,
+    summary: str = "",
+    payment: Payment | None = None,
+) -> Payment:
+    """Create a payment, or update `payment`; its year is the year of its date.
+
+    A project payment goes to the project with the same code in that year, which must exist
+    and belong to the department; no project means basic expenditure (基本支出).
+    """
+    if payment is not None and payment.department_id != department.pk:
+        raise ValueError("a payment cannot move to another department")
+    _check_change(user, department)
+    voucher = voucher.strip()
+    if not voucher:
+        raise ValidationError({"voucher": VALUE_REQUIRED})
+    _check_amount(amount)
+    year = date.year
+    if project is not None:
+        project = _project_in_year(project, year, department)
+    taken = Payment.objects.filter(department=department, year=year, voucher=voucher)
+    if payment is not None:
+        taken = taken.exclude(pk=payment.pk)
+    message = VOUCHER_TAKEN.format(voucher=voucher, department=department.name, year=year)
+    if taken.exists():
+        raise ValidationError({"voucher": message})
+    payment = payment or Payment(department=department)
+    payment.year = year
+    payment.voucher = voucher
+    payment.date = date
+    payment.amount = amount
+    payment.project = project
+    payment.three_public = three_public
+    payment.procurement = procurement
+    payment.summary = summary.strip()
+    payment.full_clean(validate_unique=False, validate_constraints=False)
+    payment._history_user = user
+    try:
+        # A concurrent save of the same voucher loses on the database constraint.
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError as exc:
+        raise ValidationError({"voucher": message}) from exc
+    return payment
+
+
+@transaction.atomic
+def payment_delete(*, user: User, payment: Payment) -> None:
+    """Delete a payment (kept in its history with who deleted it)."""
+    _check_change(user, payment.department)
+    payment._history_user = user
+    payment.delete()
+
+
+@transaction.atomic
+def adjustment_save(
+    *,
+    user: User,
+    project: Project,
+    document_number: str,
+    date: date,
+    amount: Decimal,
+    note: str = "",
+    adjustment: Adjustment | None = None,
+) -> Adjustment:
+    """Create or update a budget adjustment (追加 positive, 追减 negative) of a project.
+
+    Its year is the year of its date; the document number is unique within that year.
+    """
+    department = project.department
+    _check_change(user, department)
+    document_number = document_number.strip()
+    if not document_number:
+        raise ValidationError({"document_number": VALUE_REQUIRED})
+    _check_amount(amount)
+    year = date.year
+    project = _project_in_year(project, year, department)
+    taken = Adjustment.objects.filter(year=year, document_number=document_number)
+    if adjustment is not None:
+        taken = taken.exclude(pk=adjustment.pk)
+    message = DOCUMENT_NUMBER_TAKEN.format(number=document_number, year=year)
+    if taken.exists():
+        raise ValidationError({"document_number": message})
+    adjustment = adjustment or Adjustment()
+    adjustment.year = year
+    adjustment.document_number = document_number
+    adjustment.project = project
+    adjustment.date = date
+    adjustment.amount = amount
+    adjustment.note = note.strip()
+    adjustment.full_clean(validate_unique=False, validate_constraints=False)
+    adjustment._history_user = user
+    try:
+        with transaction.atomic():
+            adjustment.save()
+    except IntegrityError as exc:
+        raise ValidationError({"document_number": message}) from exc
+    return adjustment
+
+
+# --- workbook uploads ------------------------------------------------------------------------
+
+IMPORTS_DIR = "imports"
+# Larger uploads are validated and imported by a Celery worker, with a progress bar.
+BACKGROUND_THRESHOLD_BYTES = 2 * 1024 * 1024
+IMPORT_SOFT_TIME_LIMIT = 25 * 60
+IMPORT_TIME_LIMIT = 30 * 60
+# The progress file is rewritten at most this often (seconds).
+PROGRESS_INTERVAL = 0.5
+
+IMPORT_CRASHED = "导入过程中发生内部错误，未写入任何数据，请联系管理员"
+IMPORT_TIMED_OUT = "导入超时，未写入任何数据；请将文件拆分后重试"
+IMPORT_FILE_MISSING = "上传的文件已不存在，请重新上传"
+
+logger = logging.getLogger(__name__)
+
+
+def import_job_path(job: ImportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / job.file
+
+
+def _progress_path(job: ImportJob) -> Path:
+    return import_job_path(job).with_suffix(".progress")
+
+
+@transaction.atomic
+def import_job_create(*, user: User, upload: UploadedFile, background: bool = False) -> ImportJob:
+    """Store an upload as MEDIA_ROOT/imports/<uuid>.xlsx and record a dry-run job for it."""
+    token = uuid.uuid4()
+    relative = f"{IMPORTS_DIR}/{token}.xlsx"
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return ImportJob.objects.create(
+        token=token,
+        file=relative,
+        original_name=(upload.name or "")[:255],
+        size=upload.size or 0,
+        user=user,
+        dry_run=True,
+        background=background or (upload.size or 0) > BACKGROUND_THRESHOLD_BYTES,
+    )
+
+
+def import_job_start(*, job: ImportJob) -> None:
+    """Run the job now (small files) or hand it to a worker once the job row is committed."""
+    if job.background:
+        from .tasks import import_workbook_task
+
+        transaction.on_commit(lambda: import_workbook_task.delay(job.pk))
+    else:
+        import_job_run(job_id=job.pk)
+
+
+def import_job_confirm(*, job: ImportJob, user: User) -> bool:
+    """Turn a validated dry run into the real import; False when it is not (or no longer) due.
+
+    The conditional update lets only one of two concurrent confirmations through.
+    """
+    if job.user_id != user.pk:
+        raise PermissionDenied
+    claimed = ImportJob.objects.filter(
+        pk=job.pk, user=user, dry_run=True, status=ImportJob.Status.DONE
+    ).update(
+        dry_run=False,
+        status=ImportJob.Status.PENDING,
+        rows_done=0,
+        summary="",
+        counts=[],
+        problems=[],
+        started_at=None,
+        finished_at=None,
+    )
+    if not claimed:
+        return False
+    job.refresh_from_db()
+    import_job_start(job=job)
+    return True
+
+
+class _ProgressFile:
+    """run_import's progress callback: rows read so far, written beside the upload.
+
+    run_import holds one transaction for the whole workbook (rolled back on a dry run, and on
+    SQLite holding the write lock), so a progress count written to the database would stay
+    invisible to the page until the end; a small file is visible at once to every process.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.by_sheet: dict[str, int] = {}
+        self.written_at = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_sheet.values())
+
+    def __call__(self, sheet: str, rows: int) -> None:
+        self.by_sheet[sheet] = rows
+        now = time.monotonic()
+        if now - self.written_at >= PROGRESS_INTERVAL:
+            self.written_at = now
+            tmp = self.path.with_suffix(".progress-tmp")
+            tmp.write_text(str(self.total))
+            os.replace(tmp, self.path)
+
+
+def import_job_rows_done(job: ImportJob) -> int:
+    """Rows read so far: live from the progress file while running, else the stored count."""
+    if job.status != ImportJob.Status.RUNNING:
+        return job.rows_done
+    try:
+        return int(_progress_path(job).read_text() or 0)
+    except (OSError, ValueError):
+        return job.rows_done
+
+
+def _count_rows(path: Path) -> int:
+    """Data rows of the known sheets, from each sheet's stored dimension (0 when unknown)."""
+    import openpyxl
+
+    try:
+        with path.open("rb") as handle:
+            check_file(handle, path.stat().st_size)
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # run_import reports what is wrong with the file
+        return 0
+    try:
+        names = {cls.name for cls in sheet_classes()}
+        return sum(
+            max((sheet.max_row or 1) - 1, 0)
+            for sheet in workbook.worksheets
+            if sheet.title.strip() in names
+        )
+    finally:
+        workbook.close()
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Run a pending job once (dry run or real import); None when missing or already taken.
+
+    A job still marked running after the hard time limit was lost with its worker and may be
+    taken again: the import is all or nothing, so nothing of the lost run remains.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=IMPORT_TIME_LIMIT)
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=ImportJob.Status.PENDING)
+            | Q(status=ImportJob.Status.RUNNING, started_at__lt=stale)
+        )
+        .update(status=ImportJob.Status.RUNNING, started_at=now, rows_done=0)
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    path = import_job_path(job)
+    problems: list[str] = []
+    result = None
+    if not path.is_file():
+        problems = [IMPORT_FILE_MISSING]
+    else:
+        job.rows_total = _count_rows(path)
+        job.save(update_fields=["rows_total"])
+        progress = _ProgressFile(_progress_path(job))
+        try:
+            result = run_import(path, user=job.user, dry_run=job.dry_run, progress=progress)
+        except SoftTimeLimitExceeded:
+            problems = [IMPORT_TIMED_OUT]
+        except Exception:
+            logger.exception("import job %s failed", job_id)
+            problems = [IMPORT_CRASHED]
+        _progress_path(job).unlink(missing_ok=True)
+    if result is not None:
+        problems = [str(problem) for problem in result.problems]
+        job.summary = result.summary() if result.ok else ""
+        job.counts = [[entity, action, n] for (entity, action), n in result.counts.items()]
+        job.rows_done = result.rows
+    job.problems = problems
+    job.status = ImportJob.Status.FAILED if problems else ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["summary", "counts", "rows_done", "problems", "status", "finished_at"])
+    return job
+
+
+def import_job_interrupted(job: ImportJob, now: datetime | None = None) -> bool:
+    """A job still running after the hard time limit was lost with its worker."""
+    now = now or timezone.now()
+    return (
+        job.status == ImportJob.Status.RUNNING
+        and job.started_at is not None
+        and job.started_at < now - timedelta(seconds=IMPORT_TIME_LIMIT)
+    )
+
+
+# --- rate snapshots (the nightly recompute_rates) --------------------------------------------
+
+# Snapshot rate columns are numeric(24, 10): keep 10 decimals, and store a rate too large for
+# the column (a budget of a few fen against real spending) as null rather than fail the run.
+SNAPSHOT_RATE_PLACES = 10
+SNAPSHOT_RATE_LIMIT = Decimal("1e14")
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What one recompute did: rows computed, written and left alone, and its duration."""
+
+    as_of: date
+    projects: int
+    departments: int
+    created: int
+    updated: int
+    unchanged: int
+    deleted: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"computed {self.projects} projects and {self.departments} departments"
+            f" as of {self.as_of.isoformat()} in {self.seconds:.2f}s"
+        )
+
+
+def _snapshot_rate(rate: Decimal | None) -> Decimal | None:
+    if rate is None or rate.copy_abs() >= SNAPSHOT_RATE_LIMIT:
+        return None
+    return round_half_up(rate, SNAPSHOT_RATE_PLACES)
+
+
+def _snapshot_values(
+    figures: BudgetFigures, progress: Decimal, thresholds: WarningThresholds
+) -> dict:
+    warning = figures.warning(
+        progress,
+        green_fraction=thresholds.green_fraction,
+        yellow_fraction=thresholds.yellow_fraction,
+    )
+    return {
+        "initial": figures.initial,
+        "adjusted": figures.adjusted,
+        "executed": figures.executed,
+        "execution_rate": _snapshot_rate(figures.execution_rate),
+        "adjustment_rate": _snapshot_rate(figures.adjustment_rate),
+        "carryover_rate": _snapshot_rate(figures.carryover_rate),
+        "warning": warning or "",
+    }
+
+
+def _snapshot_upsert(
+    model, key: str, incoming: dict[int, dict], existing, unique: list[str]
+) -> tuple[int, int, int, int]:
+    """Create missing, update changed, delete stale snapshots; (created, updated, same, gone)."""
+    now = timezone.now()
+    current = {getattr(row, key): row for row in existing}
+    to_create, to_update = [], []
+    for owner, values in incoming.items():
+        row = current.get(owner)
+        if row is None:
+            to_create.append(model(**{key: owner}, **values, computed_at=now))
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.computed_at = now
+            to_update.append(row)
+    # Every incoming dict has the same keys: the fields a snapshot row is made of.
+    fields = [*next(iter(incoming.values()), {}), "computed_at"]
+    if to_create:
+        # A concurrent run may have inserted the same keys: update them instead of failing.
+        model.objects.bulk_create(
+            to_create,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=unique,
+            update_fields=fields,
+        )
+    if to_update:
+        model.objects.bulk_update(to_update, fields, batch_size=500)
+    # Owners that no longer have figures of the year (e.g. a department left without any).
+    stale = [row.pk for owner, row in current.items() if owner not in incoming]
+    for start in range(0, len(stale), 500):
+        model.objects.filter(pk__in=stale[start : start + 500]).delete()
+    unchanged = len(incoming) - len(to_create) - len(to_update)
+    return len(to_create), len(to_update), unchanged, len(stale)
+
+
+def rates_snapshot_save(*, as_of: date) -> SnapshotResult:
+    """Snapshot every project's and department's figures of the as-of year (idempotent)."""
+    started = time.monotonic()
+    year = as_of.year
+    progress = time_progress(as_of)
+    thresholds = warning_thresholds()
+    projects = project_figures(Project.objects.filter(year=year), as_of)
+    departments = department_figures(year, as_of)
+    with transaction.atomic():
+        project_counts = _snapshot_upsert(
+            ProjectRateSnapshot,
+            "project_id",
+            {
+                pk: {"as_of": as_of, **_snapshot_values(f, progress, thresholds)}
+                for pk, f in projects.items()
+            },
+            ProjectRateSnapshot.objects.filter(as_of=as_of, project__year=year),
+            ["project", "as_of"],
+        )
+        department_counts = _snapshot_upsert(
+            DepartmentRateSnapshot,
+            "department_id",
+            {
+                pk: {
+                    "year": year,
+                    "as_of": as_of,
+                    **_snapshot_values(f.budget, progress, thresholds),
+                    "three_public_control_rate": _snapshot_rate(f.three_public_control_rate),
+                    "procurement_execution_rate": _snapshot_rate(f.procurement_execution_rate),
+                }
+                for pk, f in departments.items()
+            },
+            DepartmentRateSnapshot.objects.filter(as_of=as_of, year=year),
+            ["department", "year", "as_of"],
+        )
+    created, updated, unchanged, deleted = (
+        a + b for a, b in zip(project_counts, department_counts, strict=True)
+    )
+    return SnapshotResult(
+        as_of=as_of,
+        projects=len(projects),
+        departments=len(departments),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        deleted=deleted,
+        seconds=time.monotonic() - started,
+    )

@@ -13,6 +13,7 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("", budget_views.home, name="home"),
     path("healthz", budget_views.health, name="health"),
+    path("budgets/", include("budgets.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -21,4 +22,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("tracking/", include("tracking.urls")),
+    path("performance/", include("performance.urls")),
 ]

@@ -1,4 +1,4 @@
-"""Pages of the budgets app."""
+"""Pages of the budgets app; each group of pages lives in its own module."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from .access import restrict
-from .models import Department
+from ..access import restrict
+from ..models import Department
 
 
 def home(request: HttpRequest) -> HttpResponse:

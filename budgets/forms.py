@@ -1,0 +1,181 @@
+"""Forms of the budgets pages: list filters, payments, adjustments and the workbook upload."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from .choices import ProjectType, Warning
+from .importer import FILE_TOO_LARGE, ImportRefused, Problem, check_file, human_size
+from .models import Department
+from .services import validate_amount
+
+AMOUNT_INVALID = "请输入有效的金额（数字，单位万元）"
+AS_OF_OUTSIDE_YEAR = "截至日期须在所选年度（{year}年）内"
+
+SORTS = {
+    "code": "项目编码",
+    "name": "项目名称",
+    "department": "部门",
+    "initial": "年初预算数",
+    "adjusted": "全年预算数",
+    "executed": "执行数",
+    "rate": "执行率",
+}
+SORT_CHOICES = [("", "默认")] + [
+    (f"{prefix}{key}", f"{label}{arrow}")
+    for key, label in SORTS.items()
+    for prefix, arrow in (("", "↑"), ("-", "↓"))
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class AmountField(forms.DecimalField):
+    """An amount in 万元: exact Decimal, up to 6 decimals, separators tolerated."""
+
+    default_error_messages = {"invalid": AMOUNT_INVALID}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+        self.validators.append(validate_amount)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str):
+            # "1,200.50" and "1，200.50" are how amounts are usually written.
+            value = value.replace(",", "").replace("，", "").replace(" ", "")
+        return super().to_python(value)
+
+
+class PaymentForm(forms.Form):
+    voucher = forms.CharField(label="凭证号", max_length=100)
+    date = forms.DateField(label="日期", widget=DateInput())
+    amount = AmountField(label="金额（万元）", help_text="退款或冲销填负数")
+    three_public = forms.BooleanField(label="三公经费", required=False)
+    procurement = forms.BooleanField(label="政府采购", required=False)
+    summary = forms.CharField(label="摘要", max_length=500, required=False)
+
+
+class AdjustmentForm(forms.Form):
+    document_number = forms.CharField(label="调整文号", max_length=100)
+    date = forms.DateField(label="日期", widget=DateInput())
+    amount = AmountField(label="调整金额（万元）", help_text="追加填正数，追减填负数")
+    note = forms.CharField(
+        label="说明", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ProjectFilterForm(forms.Form):
+    """Filters of the project list; staff have no department choice (always their own)."""
+
+    year = forms.TypedChoiceField(label="年度", coerce=int, required=False)
+    department = forms.ModelChoiceField(
+        label="部门", queryset=Department.objects.none(), required=False, empty_label="全部部门"
+    )
+    q = forms.CharField(label="搜索", max_length=100, required=False)
+    warning = forms.ChoiceField(
+        label="预警", choices=[("", "全部"), *Warning.choices], required=False
+    )
+    type = forms.ChoiceField(
+        label="项目类型", choices=[("", "全部"), *ProjectType.choices], required=False
+    )
+    as_of = forms.DateField(label="截至日期", required=False, widget=DateInput())
+    sort = forms.ChoiceField(label="排序", choices=SORT_CHOICES, required=False)
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        years: list[int],
+        departments: QuerySet[Department] | None,
+        default_year: int,
+    ) -> None:
+        super().__init__(data)
+        self.default_year = default_year
+        self.fields["year"].choices = [(y, f"{y}年") for y in years] or [
+            (default_year, f"{default_year}年")
+        ]
+        if departments is None:
+            del self.fields["department"]
+        else:
+            self.fields["department"].queryset = departments
+        self.fields["q"].widget.attrs["placeholder"] = "项目编码或名称"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        year = cleaned.get("year") or self.default_year
+        as_of: date | None = cleaned.get("as_of")
+        if as_of is not None and as_of.year != year:
+            self.add_error("as_of", AS_OF_OUTSIDE_YEAR.format(year=year))
+        return cleaned
+
+
+class PaymentFilterForm(forms.Form):
+    year = forms.TypedChoiceField(label="年度", coerce=int, required=False)
+    department = forms.ModelChoiceField(
+        label="部门", queryset=Department.objects.none(), required=False, empty_label="全部部门"
+    )
+    kind = forms.ChoiceField(
+        label="类别",
+        choices=[("", "全部"), ("basic", "基本支出"), ("project", "项目支出")],
+        required=False,
+    )
+    q = forms.CharField(label="搜索", max_length=100, required=False)
+
+    def __init__(
+        self, data: Any, *, years: list[int], departments: QuerySet[Department] | None
+    ) -> None:
+        super().__init__(data)
+        self.fields["year"].choices = [(y, f"{y}年") for y in years]
+        if departments is None:
+            del self.fields["department"]
+        else:
+            self.fields["department"].queryset = departments
+        self.fields["q"].widget.attrs["placeholder"] = "凭证号或摘要"
+
+
+def refusal(message: str) -> str:
+    """A file-level problem as the importer words it: “文件: …”."""
+    return str(Problem(None, None, None, message))
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="工作簿（.xlsx）",
+        allow_empty_file=True,  # check_file words the empty-file message like every other
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+    background = forms.BooleanField(
+        label="后台导入",
+        required=False,
+        help_text="大文件会自动转入后台导入，并显示进度",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        # Refuse by the declared size before reading a byte of the content.
+        if upload.size > limit:
+            raise ValidationError(refusal(FILE_TOO_LARGE.format(limit=human_size(limit))))
+        try:
+            check_file(upload.file, upload.size)
+        except ImportRefused as exc:
+            raise ValidationError(str(exc.problem)) from exc
+        upload.seek(0)
+        return upload

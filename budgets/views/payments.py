@@ -1,0 +1,192 @@
+"""Payment and adjustment forms, and the list of payments (e.g. basic expenditure)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from ..access import CHANGE, department_ids, restrict, sees_all_departments
+from ..forms import AdjustmentForm, PaymentFilterForm, PaymentForm
+from ..models import Department, Payment, Project
+from ..services import adjustment_save, payment_delete, payment_save
+from .common import PAGE_SIZE, amount, basic_department_for, department_choices
+
+PAYMENT_SAVED = "已保存支出凭证“{voucher}”"
+PAYMENT_DELETED = "已删除支出凭证“{voucher}”"
+ADJUSTMENT_SAVED = "已保存预算调整“{number}”"
+
+
+def _basic_department(request: HttpRequest) -> Department:
+    """The department of a basic-expenditure payment: ?department=<id>, staff default own."""
+    allowed = restrict(Department.objects.all(), request.user, CHANGE, department_field="pk")
+    raw = request.GET.get("department") or request.POST.get("department")
+    if raw:
+        try:
+            return allowed.get(pk=int(raw))
+        except (ValueError, Department.DoesNotExist) as exc:
+            raise Http404 from exc
+    if request.user.department_id and not sees_all_departments(request.user):
+        return get_object_or_404(allowed, pk=request.user.department_id)
+    raise Http404
+
+
+def _save_or_errors(form: Any, save: Any) -> Any | None:
+    """Call the service; its ValidationError becomes form errors (and nothing is written)."""
+    try:
+        return save()
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+
+
+def _after_payment(payment: Payment) -> str:
+    if payment.project_id:
+        return reverse("budgets:project_detail", args=[payment.project_id])
+    return (
+        reverse("budgets:payment_list")
+        + f"?department={payment.department_id}&year={payment.year}&kind=basic"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def payment_create(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Record a payment of a project, or a basic-expenditure payment of a department."""
+    project = None
+    if pk is not None:
+        project = get_object_or_404(
+            restrict(Project.objects.select_related("department"), request.user, CHANGE), pk=pk
+        )
+        department = project.department
+    else:
+        department = _basic_department(request)
+    form = PaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        payment = _save_or_errors(
+            form,
+            lambda: payment_save(user=request.user, department=department, project=project, **data),
+        )
+        if payment is not None:
+            messages.success(request, PAYMENT_SAVED.format(voucher=payment.voucher))
+            return redirect(_after_payment(payment))
+    context = {"form": form, "project": project, "department": department, "payment": None}
+    return render(request, "budgets/payment_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(
+        restrict(Payment.objects.select_related("department", "project"), request.user, CHANGE),
+        pk=pk,
+    )
+    initial = {
+        name: getattr(payment, name)
+        for name in ("voucher", "date", "amount", "three_public", "procurement", "summary")
+    }
+    initial["amount"] = amount(payment.amount)
+    form = PaymentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_or_errors(
+            form,
+            lambda: payment_save(
+                user=request.user,
+                department=payment.department,
+                project=payment.project,
+                payment=payment,
+                **form.cleaned_data,
+            ),
+        )
+        if saved is not None:
+            messages.success(request, PAYMENT_SAVED.format(voucher=saved.voucher))
+            return redirect(_after_payment(saved))
+    context = {
+        "form": form,
+        "project": payment.project,
+        "department": payment.department,
+        "payment": payment,
+    }
+    return render(request, "budgets/payment_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def payment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(
+        restrict(Payment.objects.select_related("department", "project"), request.user, CHANGE),
+        pk=pk,
+    )
+    if request.method == "POST":
+        target = _after_payment(payment)
+        payment_delete(user=request.user, payment=payment)
+        messages.success(request, PAYMENT_DELETED.format(voucher=payment.voucher))
+        return redirect(target)
+    return render(
+        request,
+        "budgets/payment_confirm_delete.html",
+        {"payment": payment, "amount": amount(payment.amount)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(
+        restrict(Project.objects.select_related("department"), request.user, CHANGE), pk=pk
+    )
+    form = AdjustmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        adjustment = _save_or_errors(
+            form, lambda: adjustment_save(user=request.user, project=project, **form.cleaned_data)
+        )
+        if adjustment is not None:
+            messages.success(request, ADJUSTMENT_SAVED.format(number=adjustment.document_number))
+            return redirect("budgets:project_detail", adjustment.project_id)
+    return render(request, "budgets/adjustment_form.html", {"form": form, "project": project})
+
+
+def payment_list(request: HttpRequest) -> HttpResponse:
+    """Payments of a year, e.g. a department's basic expenditure (which has no project page)."""
+    user = request.user
+    visible = restrict(Payment.objects.all(), user)
+    years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
+    form = PaymentFilterForm(request.GET, years=years, departments=department_choices(request))
+    form.is_valid()
+    cleaned = getattr(form, "cleaned_data", {})
+    year = cleaned.get("year") or (years[0] if years else timezone.localdate().year)
+    payments = visible.filter(year=year)
+    department = cleaned.get("department")
+    if department is not None:
+        payments = payments.filter(department=department)
+    kind = cleaned.get("kind")
+    if kind == "basic":
+        payments = payments.filter(project__isnull=True)
+    elif kind == "project":
+        payments = payments.filter(project__isnull=False)
+    if search := cleaned.get("q"):
+        payments = payments.filter(Q(voucher__icontains=search) | Q(summary__icontains=search))
+    total = payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    page = Paginator(
+        payments.select_related("department", "project").order_by("-date", "voucher", "pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    changeable = department_ids(user, CHANGE)
+    context = {
+        "form": form,
+        "year": year,
+        "page": page,
+        "rows": [
+            (p, amount(p.amount), changeable is None or p.department_id in changeable)
+            for p in page.object_list
+        ],
+        "total": amount(total),
+        "basic_department": basic_department_for(user, department),
+    }
+    return render(request, "budgets/payment_list.html", context)

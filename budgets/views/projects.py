@@ -1,0 +1,326 @@
+"""Project pages: the list with execution against time progress, and one project's page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Model, Q, QuerySet, Sum, Window
+from django.db.models.functions import Lag
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from .. import rates
+from ..access import CHANGE, may_access_department, restrict
+from ..forms import ProjectFilterForm
+from ..models import Adjustment, Payment, Project
+from ..selectors import (
+    WarningThresholds,
+    default_as_of,
+    project_figures,
+    warning_thresholds,
+    with_figures,
+)
+from .common import (
+    PAGE_SIZE,
+    Execution,
+    amount,
+    basic_department_for,
+    department_choices,
+    percent_css,
+    rate_text,
+)
+
+HISTORY_LIMIT = 50
+
+
+# --- project list ----------------------------------------------------------------------------
+
+ORDERINGS = {
+    "code": "code",
+    "name": "name",
+    "department": "department__code",
+    "initial": "initial_budget",
+    "adjusted": "adjusted_total",
+    "executed": "executed_total",
+    "rate": "execution_sort",
+}
+DEFAULT_ORDERING = ("department__code", "code", "pk")
+
+
+def _ordering(sort: str) -> tuple[Any, ...]:
+    key = sort.removeprefix("-")
+    if key not in ORDERINGS:
+        return DEFAULT_ORDERING
+    field = F(ORDERINGS[key])
+    # Projects without a budget (no rate) go last in both directions.
+    first = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
+    return (first, "code", "pk")
+
+
+def filter_by_warning(
+    projects: QuerySet[Project], warning: str, progress: Decimal, thresholds: WarningThresholds
+) -> QuerySet[Project]:
+    """Projects of one warning light, decided in SQL on `execution_sort` (from with_figures).
+
+    The light compares rate = ratio × 100 with fraction × time progress, so the bound on the
+    float ratio is fraction × progress / 100. The float is used for filtering only: the
+    light shown on each row comes from the exact totals (budgets.rates). The two can differ
+    only for a rate within float rounding (about 1e-15) of a bound. Projects without a
+    budget have no ratio and no light, and match no filter.
+    """
+    green = float(thresholds.green_fraction * progress / 100)
+    yellow = float(thresholds.yellow_fraction * progress / 100)
+    if warning == rates.GREEN:
+        return projects.filter(execution_sort__gte=green)
+    if warning == rates.YELLOW:
+        return projects.filter(execution_sort__gte=yellow, execution_sort__lt=green)
+    if warning == rates.RED:
+        return projects.filter(execution_sort__lt=yellow)
+    return projects
+
+
+def project_list(request: HttpRequest) -> HttpResponse:
+    """Projects of a year with their execution against the time progress (constant queries)."""
+    user = request.user
+    visible = restrict(Project.objects.all(), user)
+    years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
+    today = timezone.localdate()
+    form = ProjectFilterForm(
+        request.GET,
+        years=years,
+        departments=department_choices(request),
+        default_year=years[0] if years else today.year,
+    )
+    form.is_valid()
+    cleaned = getattr(form, "cleaned_data", {})
+    year = cleaned.get("year") or form.default_year
+    as_of = cleaned.get("as_of") or default_as_of(year, today)
+    progress = rates.time_progress(as_of)
+    thresholds = warning_thresholds()
+
+    projects = visible.filter(year=year)
+    department = cleaned.get("department")
+    if department is not None:
+        projects = projects.filter(department=department)
+    if search := cleaned.get("q"):
+        projects = projects.filter(Q(code__icontains=search) | Q(name__icontains=search))
+    if project_type := cleaned.get("type"):
+        projects = projects.filter(type=project_type)
+    projects = with_figures(projects, as_of)
+    if warning := cleaned.get("warning"):
+        projects = filter_by_warning(projects, warning, progress, thresholds)
+
+    sums = projects.aggregate(
+        n=Count("pk"),
+        initial_budget=Sum("initial_budget"),
+        carryover=Sum("carryover"),
+        adjusted=Sum("adjusted_total"),
+        executed=Sum("executed_total"),
+    )
+    zero = Decimal(0)
+    totals = Execution.of(
+        rates.BudgetFigures(
+            initial=(sums["initial_budget"] or zero) + (sums["carryover"] or zero),
+            adjusted=sums["adjusted"] or zero,
+            executed=sums["executed"] or zero,
+        ),
+        progress,
+        thresholds,
+    )
+    sort = cleaned.get("sort") or ""
+    ordered = projects.select_related("department").order_by(*_ordering(sort))
+    paginator = Paginator(ordered, PAGE_SIZE)
+    # The aggregate already counted the rows: spare the paginator its COUNT query.
+    paginator.count = sums["n"]
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [
+        (
+            project,
+            Execution.of(
+                rates.BudgetFigures(
+                    project.initial_total, project.adjusted_total, project.executed_total
+                ),
+                progress,
+                thresholds,
+            ),
+        )
+        for project in page.object_list
+    ]
+    context = {
+        "form": form,
+        "year": year,
+        "as_of": as_of,
+        "progress": progress,
+        "progress_text": rate_text(progress),
+        "progress_css": percent_css(progress),
+        "thresholds": thresholds,
+        "page": page,
+        "rows": rows,
+        "totals": totals,
+        "count": sums["n"],
+        "sort": sort,
+        "headers": _sort_headers(sort),
+        "fixed_department": None if "department" in form.fields else user.department,
+        "basic_department": basic_department_for(user, department),
+    }
+    return render(request, "budgets/project_list.html", context)
+
+
+def _sort_headers(sort: str) -> dict[str, dict[str, str]]:
+    """For each sortable column: the sort value its header link sets, and its arrow."""
+    headers = {}
+    for key in ORDERINGS:
+        if sort == key:
+            headers[key] = {"next": f"-{key}", "arrow": "↑"}
+        elif sort == f"-{key}":
+            headers[key] = {"next": key, "arrow": "↓"}
+        else:
+            headers[key] = {"next": key, "arrow": ""}
+    return headers
+
+
+# --- project detail --------------------------------------------------------------------------
+
+ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
+TRACKED: dict[type[Model], tuple[str, ...]] = {
+    Project: ("code", "name", "type", "unit_id", "initial_budget", "carryover"),
+    Payment: (
+        "voucher",
+        "date",
+        "amount",
+        "project_id",
+        "three_public",
+        "procurement",
+        "summary",
+    ),
+    Adjustment: ("document_number", "date", "amount", "note", "project_id"),
+}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: Any
+    who: str
+    action: str
+    subject: str
+    changes: list[str]
+
+
+def _field_label(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name.removesuffix("_id"))
+    return str(field.verbose_name).split("（")[0]
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "空"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return rates.format_amount(value)
+    return str(value)
+
+
+def _subject(model: type[Model], record: Any) -> str:
+    if model is Payment:
+        return f"支出 {record.voucher}"
+    if model is Adjustment:
+        return f"预算调整 {record.document_number}"
+    return "项目"
+
+
+def project_history(project: Project, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
+    """The latest changes of the project, its payments and adjustments (three queries).
+
+    Each record is compared with the previous record of the same object through LAG window
+    columns, so the page never loads the history record by record.
+    """
+    sources = (
+        (Project, Project.history.filter(id=project.pk)),
+        (Payment, Payment.history.filter(project_id=project.pk)),
+        (Adjustment, Adjustment.history.filter(project_id=project.pk)),
+    )
+    entries: list[HistoryEntry] = []
+    for model, records in sources:
+        fields = TRACKED[model]
+        window = {"partition_by": [F("id")], "order_by": [F("history_date"), F("history_id")]}
+        lags = {f"prev_{name}": Window(Lag(name), **window) for name in fields}
+        records = (
+            records.select_related("history_user")
+            .annotate(prev_id=Window(Lag("history_id"), **window), **lags)
+            .order_by("-history_date", "-history_id")[:limit]
+        )
+        for record in records:
+            changes = []
+            if record.history_type == "~" and record.prev_id is not None:
+                for name in fields:
+                    old, new = getattr(record, f"prev_{name}"), getattr(record, name)
+                    if old != new:
+                        label = _field_label(model, name)
+                        changes.append(f"{label}：{_show(old)} → {_show(new)}")
+            elif record.history_type == "+" and model is not Project:
+                changes.append(f"金额：{_show(record.amount)}")
+            user = record.history_user
+            entries.append(
+                HistoryEntry(
+                    when=record.history_date,
+                    who=user.display_name if user else "系统",
+                    action=ACTIONS.get(record.history_type, record.history_type),
+                    subject=_subject(model, record),
+                    changes=changes,
+                )
+            )
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries[:limit]
+
+
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One project: its budget facts and rates, adjustments, payments and audit history."""
+    project = get_object_or_404(
+        restrict(Project.objects.select_related("department", "unit"), request.user), pk=pk
+    )
+    as_of = default_as_of(project.year)
+    as_of_error = ""
+    if raw := request.GET.get("as_of"):
+        try:
+            chosen = date.fromisoformat(raw)
+        except ValueError:
+            as_of_error = "请输入有效的日期"
+        else:
+            if chosen.year == project.year:
+                as_of = chosen
+            else:
+                as_of_error = f"截至日期须在{project.year}年内"
+    figures = project_figures(Project.objects.filter(pk=project.pk), as_of)[project.pk]
+    progress = rates.time_progress(as_of)
+    thresholds = warning_thresholds()
+    execution = Execution.of(figures, progress, thresholds)
+    payments = Paginator(project.payments.order_by("date", "voucher", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    adjustments = [(a, amount(a.amount)) for a in project.adjustments.order_by("date", "pk")]
+    context = {
+        "project": project,
+        "as_of": as_of,
+        "as_of_error": as_of_error,
+        "execution": execution,
+        "carryover": amount(project.carryover),
+        "initial_budget": amount(project.initial_budget),
+        "adjustment_rate": rate_text(figures.adjustment_rate),
+        "carryover_rate": rate_text(figures.carryover_rate),
+        "progress": progress,
+        "progress_text": rate_text(progress),
+        "progress_css": percent_css(progress),
+        "adjustments": adjustments,
+        "payments": payments,
+        "payment_rows": [(p, amount(p.amount)) for p in payments.object_list],
+        "history": project_history(project),
+        "history_limit": HISTORY_LIMIT,
+        "may_change": may_access_department(request.user, project.department, CHANGE),
+    }
+    return render(request, "budgets/project_detail.html", context)

@@ -1,0 +1,300 @@
+"""The JSON export's budget figures, to the cent, and the xlsx export that re-imports as is."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from budgets.export import build_export
+from budgets.exporter import write_workbook
+from budgets.importer import run_import
+from budgets.models import (
+    Adjustment,
+    Department,
+    DepartmentBudget,
+    Payment,
+    Project,
+    Unit,
+    WarningSettings,
+)
+from tests.factories import (
+    AdjustmentFactory,
+    DepartmentBudgetFactory,
+    DepartmentFactory,
+    PaymentFactory,
+    ProjectFactory,
+)
+
+from .workbooks import (
+    ADJUSTMENT_HEADER,
+    PAYMENT_HEADER,
+    PROJECT_HEADER,
+    make_workbook,
+    payment_row,
+    project_row,
+)
+
+D = Decimal
+AS_OF = date(2024, 7, 31)
+DEMO = Path(settings.BASE_DIR) / "demo"
+
+
+def budget(initial, adjusted, executed, execution, adjustment, carryover, warning) -> dict:
+    return {
+        "initial": initial,
+        "adjusted": adjusted,
+        "executed": executed,
+        "execution_rate": execution,
+        "adjustment_rate": adjustment,
+        "carryover_rate": carryover,
+        "warning": warning,
+    }
+
+
+def by_code(entries: list[dict]) -> dict[str, dict]:
+    return {entry["code"]: entry for entry in entries}
+
+
+@pytest.fixture
+def year_2024(unit_a, unit_b):
+    """Department A: P1 with 追加/追减 and a refund, P2 with no budget, basic expenditure.
+
+    Department B: only a 部门预算 row with a zero 三公经费预算.
+    """
+    p1 = ProjectFactory(code="P1", unit=unit_a, initial_budget=D("200.5"), carryover=D("49.5"))
+    ProjectFactory(code="P2", unit=unit_a, initial_budget=D(0))
+    AdjustmentFactory(project=p1, date=date(2024, 3, 1), amount=D(30))  # 追加
+    AdjustmentFactory(project=p1, date=date(2024, 6, 30), amount=D(-20))  # 追减
+    AdjustmentFactory(project=p1, date=date(2024, 8, 1), amount=D(100))  # after the date
+    PaymentFactory(project=p1, date=date(2024, 2, 1), amount=D(100))
+    PaymentFactory(project=p1, date=date(2024, 5, 1), amount=D(-10))  # refund
+    PaymentFactory(project=p1, date=date(2024, 8, 15), amount=D(50))  # after the date
+    dept = unit_a.department
+    PaymentFactory(
+        project=None, department=dept, date=date(2024, 4, 1), amount=D("1.5"), three_public=True
+    )
+    PaymentFactory(project=None, department=dept, date=AS_OF, amount=D(40), procurement=True)
+    DepartmentBudgetFactory(
+        department=dept,
+        basic_expenditure=D(100),
+        three_public_budget=D(2),
+        procurement_budget=D(50),
+    )
+    DepartmentBudgetFactory(department=unit_b.department, three_public_budget=D(0))
+
+
+# --- figures, to the cent -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_time_progress_of_31_july_2024_is_58_20(year_2024):
+    document = build_export(year=2024, as_of=AS_OF)
+    assert (document["year"], document["as_of"], document["time_progress"]) == (
+        2024,
+        "2024-07-31",
+        "58.20",
+    )
+
+
+@pytest.mark.django_db
+def test_a_projects_budget_counts_adjustments_and_refunds_up_to_the_date(year_2024):
+    projects = by_code(build_export(year=2024, as_of=AS_OF)["projects"])
+    # initial 200.5 + 49.5 = 250; adjusted 250 + 30 − 20 = 260; executed 100 − 10 = 90.
+    # 90/260 = 34.615…% is under 60% of 58.197 (34.918): red.
+    assert projects["P1"]["budget"] == budget("250", "260", "90", "34.62", "4.00", "65.38", "red")
+    assert projects["P1"]["department_code"] == "309"
+    assert projects["P1"]["unit_code"] == "309002"
+    assert projects["P1"]["type"] == "特定目标类"
+
+
+@pytest.mark.django_db
+def test_a_project_without_budget_has_null_rates_and_no_warning(year_2024):
+    projects = by_code(build_export(year=2024, as_of=AS_OF)["projects"])
+    assert projects["P2"]["budget"] == budget("0", "0", "0", None, None, None, None)
+
+
+@pytest.mark.django_db
+def test_a_departments_budget_joins_basic_expenditure_and_payments_without_project(year_2024):
+    departments = by_code(build_export(year=2024, as_of=AS_OF)["departments"])
+    a = departments["309"]
+    # initial 250 + 0 + basic 100 = 350; adjusted 360; executed 90 + 1.5 + 40 = 131.5.
+    # 131.5/360 = 36.53%: between 60% (34.918) and 80% (46.557) of the time progress.
+    assert a["budget"] == budget("350", "360", "131.5", "36.53", "2.86", "63.47", "yellow")
+    assert a["name"] == "新乡市医疗保障局"
+    assert a["three_public_control_rate"] == "75.00"
+    assert a["procurement_execution_rate"] == "80.00"
+
+
+@pytest.mark.django_db
+def test_a_department_with_zero_budgets_has_null_rates(year_2024):
+    b = by_code(build_export(year=2024, as_of=AS_OF)["departments"])["044"]
+    assert b["budget"] == budget("0", "0", "0", None, None, None, None)
+    assert b["three_public_control_rate"] is None
+    assert b["procurement_execution_rate"] is None
+
+
+@pytest.mark.django_db
+def test_at_year_end_the_later_adjustment_and_payment_count(year_2024):
+    projects = by_code(build_export(year=2024, as_of=date(2024, 12, 31))["projects"])
+    # 90 + 50 = 140 of 360: 38.89% at a time progress of 100 → red.
+    assert projects["P1"]["budget"] == budget("250", "360", "140", "38.89", "44.00", "61.11", "red")
+
+
+@pytest.mark.django_db
+def test_carryover_joins_the_initial_budget(unit_a):
+    ProjectFactory(code="C1", unit=unit_a, initial_budget=D(0), carryover=D("12.345678"))
+    projects = by_code(build_export(year=2024, as_of=AS_OF)["projects"])
+    assert projects["C1"]["budget"]["initial"] == "12.345678"
+    assert projects["C1"]["budget"]["adjusted"] == "12.345678"
+    assert projects["C1"]["budget"]["adjustment_rate"] == "0.00"
+
+
+# 1 July 2024 is day 183 of 366: a time progress of exactly 50, so green needs 40 and yellow 30.
+@pytest.mark.parametrize(
+    ("executed", "warning"),
+    [
+        ("40", "green"),
+        ("39.999999", "yellow"),
+        ("30", "yellow"),
+        ("29.999999", "red"),
+        ("0", "red"),
+        ("-1", "red"),
+        ("150", "green"),
+    ],
+)
+@pytest.mark.django_db
+def test_the_warning_at_its_boundaries(unit_a, executed, warning):
+    project = ProjectFactory(code="W", unit=unit_a, initial_budget=D(100))
+    PaymentFactory(project=project, date=date(2024, 7, 1), amount=D(executed))
+    document = build_export(year=2024, as_of=date(2024, 7, 1))
+    assert document["time_progress"] == "50.00"
+    assert document["projects"][0]["budget"]["warning"] == warning
+
+
+@pytest.mark.django_db
+def test_the_warning_follows_the_finance_bureaus_fractions(unit_a):
+    WarningSettings.objects.update_or_create(
+        pk=1, defaults={"green_fraction": D("0.9"), "yellow_fraction": D("0.5")}
+    )
+    project = ProjectFactory(code="W", unit=unit_a, initial_budget=D(100))
+    PaymentFactory(project=project, date=date(2024, 7, 1), amount=D(44))
+    document = build_export(year=2024, as_of=date(2024, 7, 1))
+    assert document["projects"][0]["budget"]["warning"] == "yellow"  # 44 < 45, ≥ 25
+
+
+@pytest.mark.django_db
+def test_a_past_year_defaults_to_31_december(unit_a):
+    ProjectFactory(unit=unit_a, year=2023)
+    document = build_export(year=2023)
+    assert (document["as_of"], document["time_progress"]) == ("2023-12-31", "100.00")
+
+
+# --- scope and queries ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_export_only_their_own_department(year_2024, alice):
+    document = build_export(year=2024, as_of=AS_OF, user=alice)
+    assert [d["code"] for d in document["departments"]] == ["309"]
+    assert {p["department_code"] for p in document["projects"]} == {"309"}
+
+
+@pytest.mark.django_db
+def test_a_reviewer_exports_every_department(year_2024, rita):
+    document = build_export(year=2024, as_of=AS_OF, user=rita)
+    assert [d["code"] for d in document["departments"]] == ["044", "309"]
+
+
+@pytest.mark.django_db
+def test_the_export_runs_as_many_queries_for_5_projects_as_for_50(db):
+    counts = []
+    for n in (5, 50):
+        while Project.objects.count() < n:
+            department = DepartmentFactory()
+            project = ProjectFactory(unit__department=department)
+            PaymentFactory(project=project)
+            AdjustmentFactory(project=project)
+            DepartmentBudgetFactory(department=department, basic_expenditure=D(1))
+        build_export(year=2024, as_of=AS_OF)  # settles get-or-create rows
+        with CaptureQueriesContext(connection) as ctx:
+            document = build_export(year=2024, as_of=AS_OF)
+        assert len(document["projects"]) == n
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_the_command_prints_the_same_document(year_2024, capsys):
+    call_command("export_workbook", "--year", "2024", "--as-of", "2024-07-31", "--format", "json")
+    assert json.loads(capsys.readouterr().out) == build_export(year=2024, as_of=AS_OF)
+
+
+# --- the xlsx export re-imports to the same data --------------------------------------------
+
+
+def wipe() -> None:
+    for model in (Payment, Adjustment, DepartmentBudget, Project, Unit, Department):
+        model.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_the_xlsx_export_re_imports_to_the_same_data(tmp_path):
+    for sample in sorted(DEMO.glob("*.xlsx")):
+        assert run_import(sample).ok
+    extra = make_workbook(
+        tmp_path / "money.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row(
+                    "0012237",
+                    department="060",
+                    unit="060001",
+                    department_name="红旗区医保局",
+                    initial="2751.61",
+                    carryover=0.3,
+                ),
+            ],
+            "预算调整": [
+                ADJUSTMENT_HEADER,
+                ["0012237", "财预〔2024〕1号", date(2024, 3, 1), "12.345678", "追加"],
+                ["0012237", "财预〔2024〕2号", date(2024, 9, 1), "-0.000001", "追减"],
+            ],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row(
+                    "001",
+                    date(2024, 2, 1),
+                    "1200.5",
+                    department="060",
+                    project="0012237",
+                    three_public="是",
+                    summary="网络费",
+                ),
+                payment_row("002", date(2024, 2, 2), "-0.01", department="060", project="0012237"),
+                payment_row("003", date(2024, 2, 3), 7, department="060", procurement="是"),
+                payment_row("记-1", date(2024, 5, 3), "0.000001", department="309"),
+            ],
+        },
+    )
+    assert run_import(extra).ok
+    before = build_export(year=2024, as_of=date(2024, 12, 31))
+    exported = tmp_path / "export.xlsx"
+    write_workbook(exported, year=2024)
+    wipe()
+    assert Project.objects.count() == 0
+    result = run_import(exported)
+    assert result.ok, [str(p) for p in result.problems]
+    after = build_export(year=2024, as_of=date(2024, 12, 31))
+    assert after == before
+    # Exporting again gives the same rows (a second round trip changes nothing either).
+    again = run_import(exported)
+    assert {action for _, action in again.counts} == {"unchanged"}

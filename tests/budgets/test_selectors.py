@@ -1,0 +1,216 @@
+"""Budget figures of projects and departments as of a date, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db.models import F, Sum
+
+from budgets.models import Department, Project, WarningSettings
+from budgets.rates import BudgetFigures
+from budgets.selectors import (
+    default_as_of,
+    department_figures,
+    project_figures,
+    warning_thresholds,
+    with_figures,
+)
+from tests.factories import (
+    AdjustmentFactory,
+    DepartmentBudgetFactory,
+    PaymentFactory,
+    ProjectFactory,
+)
+
+D = Decimal
+AS_OF = date(2024, 7, 31)
+
+
+def figures(initial, adjusted, executed) -> BudgetFigures:
+    return BudgetFigures(D(initial), D(adjusted), D(executed))
+
+
+@pytest.fixture
+def spending(unit_a, unit_b):
+    """P1 with adjustments and payments around the as-of date, P2 untouched, Q1 of dept B."""
+    p1 = ProjectFactory(code="P1", unit=unit_a, initial_budget=D("200.5"), carryover=D("49.5"))
+    p2 = ProjectFactory(code="P2", unit=unit_a, initial_budget=D(0))
+    q1 = ProjectFactory(code="Q1", unit=unit_b, initial_budget=D(80))
+    AdjustmentFactory(project=p1, date=date(2024, 3, 1), amount=D("30"))
+    AdjustmentFactory(project=p1, date=AS_OF, amount=D("-20.000001"))
+    AdjustmentFactory(project=p1, date=date(2024, 8, 1), amount=D(100))  # after the date
+    PaymentFactory(project=p1, date=date(2024, 2, 1), amount=D("100.01"))
+    PaymentFactory(project=p1, date=date(2024, 5, 1), amount=D("-10"))  # a refund
+    PaymentFactory(project=p1, date=date(2024, 8, 15), amount=D(50))  # after the date
+    PaymentFactory(project=q1, date=date(2024, 4, 1), amount=D(8))
+    # Basic expenditure of department A: no project.
+    PaymentFactory(
+        project=None,
+        department=unit_a.department,
+        date=date(2024, 4, 1),
+        amount=D("1.5"),
+        three_public=True,
+    )
+    PaymentFactory(
+        project=None,
+        department=unit_a.department,
+        date=AS_OF,
+        amount=D(40),
+        procurement=True,
+    )
+    PaymentFactory(
+        project=None,
+        department=unit_a.department,
+        date=date(2024, 9, 1),
+        amount=D(7),
+        three_public=True,
+        procurement=True,
+    )
+    DepartmentBudgetFactory(
+        department=unit_a.department,
+        basic_expenditure=D(100),
+        three_public_budget=D(2),
+        procurement_budget=D(50),
+    )
+    return p1, p2, q1
+
+
+# --- projects -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_project_figures_count_adjustments_and_payments_up_to_the_date(
+    spending, django_assert_num_queries
+):
+    p1, p2, q1 = spending
+    with django_assert_num_queries(3):
+        result = project_figures(Project.objects.all(), AS_OF)
+    assert result == {
+        p1.pk: figures("250", "259.999999", "90.01"),
+        p2.pk: figures(0, 0, 0),
+        q1.pk: figures(80, 80, 8),
+    }
+
+
+@pytest.mark.django_db
+def test_project_figures_at_year_end_include_everything(spending):
+    p1, _, _ = spending
+    assert project_figures(Project.objects.filter(pk=p1.pk), date(2024, 12, 31)) == {
+        p1.pk: figures("250", "359.999999", "140.01")
+    }
+
+
+@pytest.mark.django_db
+def test_project_figures_run_three_queries_for_5_projects_and_for_50(
+    unit_a, django_assert_num_queries
+):
+    for n in (5, 50):
+        while Project.objects.count() < n:
+            project = ProjectFactory(unit=unit_a)
+            PaymentFactory(project=project)
+            AdjustmentFactory(project=project)
+        with django_assert_num_queries(3):
+            result = project_figures(Project.objects.all(), AS_OF)
+        assert len(result) == n
+        assert set(result.values()) == {figures(100, 110, 1)}
+
+
+@pytest.mark.django_db
+def test_with_figures_annotates_exact_totals_and_sorts_by_execution(spending):
+    rows = with_figures(Project.objects.all(), AS_OF).order_by(
+        F("execution_sort").desc(nulls_last=True)
+    )
+    assert [(p.code, p.adjusted_total, p.executed_total) for p in rows] == [
+        ("P1", D("259.999999"), D("90.01")),  # 34.6 %
+        ("Q1", D(80), D(8)),  # 10 %
+        ("P2", D(0), D(0)),  # no budget: no ratio
+    ]
+
+
+@pytest.mark.django_db
+def test_with_figures_totals_add_up_as_money(spending):
+    totals = with_figures(Project.objects.all(), AS_OF).aggregate(
+        adjusted=Sum("adjusted_total"), executed=Sum("executed_total")
+    )
+    assert totals == {"adjusted": D("339.999999"), "executed": D("98.01")}
+
+
+@pytest.mark.django_db
+def test_with_figures_runs_one_query(spending, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        list(with_figures(Project.objects.all(), AS_OF))
+
+
+# --- departments ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_departments_figures_add_its_projects_basic_expenditure_and_all_its_payments(
+    spending, department_a, department_b, django_assert_num_queries
+):
+    with django_assert_num_queries(4):
+        result = department_figures(2024, AS_OF)
+    a = result[department_a.pk]
+    # initial 250 + 0 + basic 100; adjusted adds 9.999999; executed 90.01 + 1.5 + 40.
+    assert a.budget == figures("350", "359.999999", "131.51")
+    assert (a.three_public_spent, a.three_public_budget) == (D("1.5"), D(2))
+    assert (a.procurement_spent, a.procurement_budget) == (D(40), D(50))
+    assert a.three_public_control_rate == D(75)
+    assert a.procurement_execution_rate == D(80)
+    b = result[department_b.pk]
+    assert b.budget == figures(80, 80, 8)
+    assert (b.three_public_budget, b.three_public_control_rate) == (None, None)
+
+
+@pytest.mark.django_db
+def test_department_figures_can_be_limited_to_some_departments(spending, department_a):
+    result = department_figures(2024, AS_OF, Department.objects.filter(pk=department_a.pk))
+    assert list(result) == [department_a.pk]
+
+
+@pytest.mark.django_db
+def test_a_department_with_only_a_budget_row_has_figures(db):
+    budget = DepartmentBudgetFactory(basic_expenditure=D(10), three_public_budget=D(0))
+    result = department_figures(2024, AS_OF)
+    figures_ = result[budget.department_id]
+    assert figures_.budget == figures(10, 10, 0)
+    assert figures_.three_public_control_rate is None
+
+
+@pytest.mark.django_db
+def test_another_years_money_is_not_counted(unit_a):
+    ProjectFactory(unit=unit_a, year=2023, initial_budget=D(5))
+    PaymentFactory(project=None, department=unit_a.department, date=date(2023, 5, 1), amount=D(1))
+    assert department_figures(2024, AS_OF) == {}
+
+
+# --- dates and thresholds -------------------------------------------------------------------
+
+
+def test_the_default_date_is_year_end_for_a_past_year_and_today_otherwise():
+    today = date(2024, 7, 31)
+    assert default_as_of(2023, today) == date(2023, 12, 31)
+    assert default_as_of(2024, today) == today
+    assert default_as_of(2025, today) == today
+
+
+@time_machine.travel(datetime(2024, 12, 31, 17, 0, tzinfo=ZoneInfo("UTC")), tick=False)
+def test_today_is_chinas_today_whatever_the_servers_clock():
+    # 17:00 UTC on 31 December is already 1 January in Shanghai.
+    assert default_as_of(2024) == date(2024, 12, 31)
+    assert default_as_of(2025) == date(2025, 1, 1)
+
+
+@pytest.mark.django_db
+def test_warning_thresholds_default_to_80_and_60_percent_and_follow_the_settings():
+    assert warning_thresholds().green_fraction == D("0.8")
+    assert warning_thresholds().yellow_fraction == D("0.6")
+    WarningSettings.objects.filter(pk=1).update(green_fraction=D("0.9"), yellow_fraction=D("0.5"))
+    assert (warning_thresholds().green_fraction, warning_thresholds().yellow_fraction) == (
+        D("0.9"),
+        D("0.5"),
+    )

@@ -1,0 +1,218 @@
+"""Writes of payments and adjustments: permission, year of the date, uniqueness, history."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from budgets.models import Adjustment, Payment
+from budgets.services import (
+    AMOUNT_TOO_LARGE,
+    AMOUNT_TOO_PRECISE,
+    DOCUMENT_NUMBER_TAKEN,
+    NO_CHANGE_PERMISSION,
+    PROJECT_NOT_IN_YEAR,
+    PROJECT_OF_OTHER_DEPARTMENT,
+    VALUE_REQUIRED,
+    VOUCHER_TAKEN,
+    adjustment_save,
+    payment_delete,
+    payment_save,
+    validate_amount,
+)
+from tests.factories import AdjustmentFactory, PaymentFactory, ProjectFactory
+
+from .workbooks import database_state
+
+
+@pytest.fixture
+def project_a(unit_a):
+    return ProjectFactory(unit=unit_a, code="309-A1")
+
+
+@pytest.fixture
+def project_b(unit_b):
+    return ProjectFactory(unit=unit_b, code="044-B1")
+
+
+def a_payment(user, department, **values) -> Payment:
+    data = {"voucher": "记-0001", "date": date(2024, 5, 1), "amount": Decimal("12.5")}
+    data.update(values)
+    return payment_save(user=user, department=department, **data)
+
+
+def messages_of(exc: ValidationError) -> dict[str, list[str]]:
+    return exc.message_dict
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+def test_a_payment_takes_the_year_of_its_date_and_records_who(alice, project_a):
+    payment = a_payment(alice, project_a.department, project=project_a, summary=" 差旅 ")
+    assert (payment.year, payment.project, payment.summary) == (2024, project_a, "差旅")
+    assert payment.history.get().history_user == alice
+
+
+def test_a_basic_expenditure_payment_has_no_project(alice, department_a):
+    payment = a_payment(alice, department_a, three_public=True)
+    assert payment.project is None and payment.three_public
+
+
+def test_staff_cannot_pay_from_another_department(bob, project_a):
+    before = database_state()
+    with pytest.raises(PermissionDenied) as caught:
+        a_payment(bob, project_a.department, project=project_a)
+    assert str(caught.value) == NO_CHANGE_PERMISSION.format(department="新乡市医疗保障局")
+    assert database_state() == before
+
+
+def test_the_reviewer_may_record_any_departments_payment(rita, project_b):
+    assert a_payment(rita, project_b.department, project=project_b).department_id == (
+        project_b.department_id
+    )
+
+
+def test_a_payment_in_a_year_without_the_project_is_refused(alice, project_a):
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        a_payment(alice, project_a.department, project=project_a, date=date(2025, 1, 2))
+    assert messages_of(caught.value) == {
+        "date": [PROJECT_NOT_IN_YEAR.format(code="309-A1", year=2025)]
+    }
+    assert database_state() == before
+
+
+def test_a_payment_goes_to_the_project_of_the_same_code_in_its_year(alice, project_a):
+    next_year = ProjectFactory(unit=project_a.unit, code="309-A1", year=2025)
+    payment = a_payment(alice, project_a.department, project=project_a, date=date(2025, 1, 2))
+    assert (payment.project, payment.year) == (next_year, 2025)
+
+
+def test_a_project_code_of_another_department_in_that_year_is_refused(alice, project_a, unit_b):
+    ProjectFactory(unit=unit_b, code="309-A1", year=2025)
+    with pytest.raises(ValidationError) as caught:
+        a_payment(alice, project_a.department, project=project_a, date=date(2025, 1, 2))
+    assert caught.value.messages == [
+        PROJECT_OF_OTHER_DEPARTMENT.format(
+            code="309-A1", year=2025, owner="西峡县医疗保障局本级", department="新乡市医疗保障局"
+        )
+    ]
+    assert not Payment.objects.exists()
+
+
+def test_a_voucher_is_unique_within_department_and_year(alice, bob, project_a, project_b):
+    a_payment(alice, project_a.department, project=project_a)
+    with pytest.raises(ValidationError) as caught:
+        a_payment(alice, project_a.department, date=date(2024, 12, 1))
+    assert messages_of(caught.value) == {
+        "voucher": [
+            VOUCHER_TAKEN.format(voucher="记-0001", department="新乡市医疗保障局", year=2024)
+        ]
+    }
+    # The same voucher in another year or another department is another payment.
+    a_payment(bob, project_b.department, project=project_b)
+    ProjectFactory(unit=project_a.unit, code="309-A1", year=2025)
+    a_payment(alice, project_a.department, project=project_a, date=date(2025, 2, 1))
+    assert Payment.objects.count() == 3
+
+
+def test_editing_a_payment_keeps_its_own_voucher_and_records_the_change(alice, project_a):
+    payment = PaymentFactory(project=project_a, voucher="记-0001", amount=Decimal("1"))
+    saved = a_payment(
+        alice, project_a.department, project=project_a, payment=payment, amount=Decimal("2")
+    )
+    assert saved.pk == payment.pk and Payment.objects.get().amount == Decimal("2")
+    latest = payment.history.latest()
+    assert latest.history_type == "~" and latest.history_user == alice
+
+
+def test_a_payment_cannot_move_to_another_department(alice, rita, project_a, department_b):
+    payment = PaymentFactory(project=project_a)
+    with pytest.raises(ValueError):
+        a_payment(rita, department_b, payment=payment)
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (Decimal("1.1234567"), AMOUNT_TOO_PRECISE),
+        (Decimal("1e12"), AMOUNT_TOO_LARGE),
+        (Decimal("-1e999999999"), AMOUNT_TOO_LARGE),
+    ],
+)
+def test_an_amount_money_cannot_hold_is_refused(alice, department_a, amount, message):
+    with pytest.raises(ValidationError) as caught:
+        a_payment(alice, department_a, amount=amount)
+    assert messages_of(caught.value) == {"amount": [message]}
+    assert not Payment.objects.exists()
+
+
+def test_trailing_zeros_beyond_six_places_are_not_over_precise():
+    validate_amount(Decimal("1.100000000"))
+    validate_amount(Decimal("-999999999999.999999"))
+
+
+def test_a_blank_voucher_is_refused(alice, department_a):
+    with pytest.raises(ValidationError) as caught:
+        a_payment(alice, department_a, voucher="  ")
+    assert messages_of(caught.value) == {"voucher": [VALUE_REQUIRED]}
+
+
+def test_deleting_a_payment_keeps_its_history_with_who(alice, bob, project_a):
+    payment = PaymentFactory(project=project_a)
+    with pytest.raises(PermissionDenied):
+        payment_delete(user=bob, payment=payment)
+    assert Payment.objects.exists()
+    payment_delete(user=alice, payment=Payment.objects.get())
+    assert not Payment.objects.exists()
+    assert Payment.history.get(history_type="-").history_user == alice
+
+
+# --- adjustments ----------------------------------------------------------------------------
+
+
+def an_adjustment(user, project, **values) -> Adjustment:
+    data = {"document_number": "新财预〔2024〕1号", "date": date(2024, 6, 1), "amount": Decimal(5)}
+    data.update(values)
+    return adjustment_save(user=user, project=project, **data)
+
+
+def test_an_adjustment_takes_the_year_of_its_date(alice, project_a):
+    adjustment = an_adjustment(alice, project_a, amount=Decimal("-3.25"), note="追减")
+    assert (adjustment.year, adjustment.amount, adjustment.note) == (2024, Decimal("-3.25"), "追减")
+    assert adjustment.history.get().history_user == alice
+
+
+def test_staff_cannot_adjust_another_departments_project(bob, project_a):
+    with pytest.raises(PermissionDenied):
+        an_adjustment(bob, project_a)
+    assert not Adjustment.objects.exists()
+
+
+def test_an_adjustment_in_a_year_without_the_project_is_refused(alice, project_a):
+    with pytest.raises(ValidationError) as caught:
+        an_adjustment(alice, project_a, date=date(2023, 12, 31))
+    assert messages_of(caught.value) == {
+        "date": [PROJECT_NOT_IN_YEAR.format(code="309-A1", year=2023)]
+    }
+    assert not Adjustment.objects.exists()
+
+
+def test_a_document_number_is_unique_within_the_year(alice, rita, project_a, project_b):
+    AdjustmentFactory(project=project_b, document_number="新财预〔2024〕1号")
+    with pytest.raises(ValidationError) as caught:
+        an_adjustment(alice, project_a)
+    assert messages_of(caught.value) == {
+        "document_number": [DOCUMENT_NUMBER_TAKEN.format(number="新财预〔2024〕1号", year=2024)]
+    }
+    assert Adjustment.objects.count() == 1
+
+
+def test_editing_an_adjustment_keeps_its_own_number(alice, project_a):
+    adjustment = an_adjustment(alice, project_a)
+    an_adjustment(alice, project_a, adjustment=adjustment, amount=Decimal(7))
+    assert Adjustment.objects.get().amount == Decimal(7)

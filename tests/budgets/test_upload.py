@@ -1,0 +1,365 @@
+"""The workbook upload page: refusals, dry-run preview, confirmation, background jobs."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from budgets import services
+from budgets.importer import (
+    FILE_EMPTY,
+    FILE_EXPANDS_TOO_MUCH,
+    FILE_NOT_XLSX,
+    FILE_TOO_LARGE,
+    NO_KNOWN_SHEETS,
+    NO_PERMISSION_DEPARTMENT,
+    sheet_classes,
+)
+from budgets.models import ImportJob, Payment, Project
+from budgets.services import IMPORT_CRASHED, IMPORT_FILE_MISSING
+from budgets.tasks import import_workbook_task
+from budgets.views.imports import IMPORT_NOT_CONFIRMABLE
+
+from .workbooks import (
+    PAYMENT_HEADER,
+    PROJECT_HEADER,
+    database_state,
+    make_workbook,
+    payment_row,
+    project_row,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD = reverse("budgets:import_upload")
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def data_state() -> dict:
+    """The database apart from the upload bookkeeping itself."""
+    state = database_state()
+    state.pop("budgets.ImportJob", None)
+    return state
+
+
+def upload_of(path: Path, name: str | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type=XLSX)
+
+
+NAMES = {"309": "新乡市医疗保障局", "044": "西峡县医疗保障局本级"}
+
+
+def good_workbook(tmp_path: Path, department: str = "309") -> Path:
+    named = {"department": department, "department_name": NAMES[department]}
+    return make_workbook(
+        tmp_path / "good.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row("P-1", **named),
+                project_row("P-2", **named, initial=Decimal("20.5")),
+            ],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row("记-1", "2024-03-01", 5, department=department, project="P-1"),
+            ],
+        },
+    )
+
+
+def file_errors(response) -> list[str]:
+    assert response.status_code == 200
+    html = response.content.decode()
+    lists = re.findall(r'<ul class="errorlist[^"]*">(.*?)</ul>', html, re.S)
+    return [item for block in lists for item in re.findall(r"<li>([^<]*)</li>", block)]
+
+
+def job_html(client, job: ImportJob, **headers) -> str:
+    response = client.get(reverse("budgets:import_job", args=[job.token]), **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# --- refusals: a form error naming the file, nothing written ---------------------------------
+
+
+def test_anonymous_visitors_cannot_upload(client, db, tmp_path):
+    response = client.post(UPLOAD, {"file": upload_of(good_workbook(tmp_path))})
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert not Project.objects.exists()
+
+
+def test_anonymous_visitors_cannot_see_or_confirm_a_job(client, alice, tmp_path):
+    job = services.import_job_create(user=alice, upload=upload_of(good_workbook(tmp_path)))
+    for response in (
+        client.get(reverse("budgets:import_job", args=[job.token])),
+        client.post(reverse("budgets:import_confirm", args=[job.token])),
+    ):
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PENDING and job.dry_run
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", f"文件: {FILE_EMPTY}"),
+        (b"year,code\n2024,P-1\n", f"文件: {FILE_NOT_XLSX}"),
+        (b"PK\x03\x04 not really a zip", f"文件: {FILE_NOT_XLSX}"),
+    ],
+)
+def test_a_file_that_is_not_a_workbook_gets_a_form_error(client_of, alice, content, message):
+    client = client_of(alice)
+    before = data_state()
+    response = client.post(UPLOAD, {"file": SimpleUploadedFile("data.xlsx", content)})
+    assert file_errors(response) == [message]
+    assert data_state() == before and not ImportJob.objects.exists()
+
+
+def test_an_oversize_file_is_refused_before_it_is_read(client_of, alice, settings, tmp_path):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 100
+    client = client_of(alice)
+    before = data_state()
+    with mock.patch("budgets.forms.check_file") as check:
+        response = client.post(UPLOAD, {"file": upload_of(good_workbook(tmp_path))})
+    assert file_errors(response) == [f"文件: {FILE_TOO_LARGE.format(limit='100 字节')}"]
+    check.assert_not_called()
+    assert data_state() == before and not ImportJob.objects.exists()
+
+
+def test_a_file_that_expands_far_beyond_its_size_is_refused(client_of, alice):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 1024 * 1024))
+    client = client_of(alice)
+    response = client.post(UPLOAD, {"file": SimpleUploadedFile("bomb.xlsx", buffer.getvalue())})
+    expected = f"文件: {FILE_EXPANDS_TOO_MUCH.format(limit='50 MB')}"
+    assert file_errors(response) == [expected]
+    assert not ImportJob.objects.exists()
+
+
+def test_a_workbook_without_known_sheets_lists_the_problem_and_writes_nothing(
+    client_of, alice, tmp_path
+):
+    path = make_workbook(tmp_path / "other.xlsx", {"Sheet1": [["年度"], [2024]]})
+    client = client_of(alice)
+    before = data_state()
+    response = client.post(UPLOAD, {"file": upload_of(path)})
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("budgets:import_job", args=[job.token])
+    html = job_html(client, job)
+    names = "、".join(cls.name for cls in sheet_classes())
+    assert f"文件: {NO_KNOWN_SHEETS.format(names=names)}" in html
+    assert "确认导入" not in html and "校验未通过" in html
+    assert data_state() == before
+
+
+def test_staff_importing_another_departments_rows_see_the_problem_and_nothing_is_written(
+    client_of, alice, department_b, unit_b, tmp_path
+):
+    path = good_workbook(tmp_path, department="044")
+    client = client_of(alice)
+    before = data_state()
+    response = client.post(UPLOAD, {"file": upload_of(path)}, follow=True)
+    html = response.content.decode()
+    assert f"项目, 第2行, 部门编码: {NO_PERMISSION_DEPARTMENT.format(code='044')}" in html
+    assert "确认导入" not in html
+    assert data_state() == before
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED and job.dry_run
+
+
+# --- preview, then confirm ------------------------------------------------------------------
+
+
+def test_a_valid_upload_is_previewed_then_imported_on_confirmation(
+    client_of, alice, unit_a, tmp_path, media
+):
+    client = client_of(alice)
+    before = data_state()
+    client.post(UPLOAD, {"file": upload_of(good_workbook(tmp_path))})
+    job = ImportJob.objects.get()
+    assert (Path(media) / job.file).is_file() and re.fullmatch(
+        r"imports/[0-9a-f-]{36}\.xlsx", job.file
+    )
+    preview = job_html(client, job)
+    assert data_state() == before
+    assert "校验通过（未写入）" in preview and "确认导入" in preview
+    counts = re.sub(
+        r"\s+", "", re.search(r'<table class="grid counts">.*?</table>', preview, re.S).group(0)
+    )
+    # entity, will create, will update, unchanged
+    for entity, created, updated, unchanged in [("项目", 2, 0, 0), ("支出", 1, 0, 0)]:
+        cells = "".join(f'<tdclass="num">{n}</td>' for n in (created, updated, unchanged))
+        assert f"<tr><td>{entity}</td>{cells}</tr>" in counts
+
+    confirmed = client.post(reverse("budgets:import_confirm", args=[job.token]), follow=True)
+    html = confirmed.content.decode()
+    assert "导入成功" in html and "确认导入" not in html
+    assert sorted(Project.objects.values_list("code", flat=True)) == ["P-1", "P-2"]
+    assert Payment.objects.get().amount == Decimal("5")
+    assert Project.history.filter(code="P-1").get().history_user == alice
+
+    again = client.post(reverse("budgets:import_confirm", args=[job.token]), follow=True)
+    assert IMPORT_NOT_CONFIRMABLE in again.content.decode()
+    assert Project.objects.count() == 2 and Payment.objects.count() == 1
+
+
+def test_only_the_uploader_sees_or_confirms_a_job(client_of, alice, bob, rita, unit_a, tmp_path):
+    client_of(alice).post(UPLOAD, {"file": upload_of(good_workbook(tmp_path))})
+    job = ImportJob.objects.get()
+    for other in (bob, rita):
+        client = client_of(other)
+        assert client.get(reverse("budgets:import_job", args=[job.token])).status_code == 404
+        confirm = client.post(reverse("budgets:import_confirm", args=[job.token]))
+        assert confirm.status_code == 404
+    assert not Project.objects.exists()
+    job.refresh_from_db()
+    assert job.dry_run
+
+
+def test_a_failed_dry_run_cannot_be_confirmed(client_of, alice, tmp_path):
+    path = make_workbook(tmp_path / "other.xlsx", {"Sheet1": [["x"]]})
+    client = client_of(alice)
+    client.post(UPLOAD, {"file": upload_of(path)})
+    job = ImportJob.objects.get()
+    response = client.post(reverse("budgets:import_confirm", args=[job.token]), follow=True)
+    assert IMPORT_NOT_CONFIRMABLE in response.content.decode()
+    job.refresh_from_db()
+    assert job.dry_run and job.status == ImportJob.Status.FAILED
+
+
+def test_the_upload_page_lists_the_users_recent_jobs(client_of, alice, bob, unit_a, tmp_path):
+    client_of(alice).post(UPLOAD, {"file": upload_of(good_workbook(tmp_path), "预算.xlsx")})
+    assert "预算.xlsx" in client_of(alice).get(UPLOAD).content.decode()
+    assert "预算.xlsx" not in client_of(bob).get(UPLOAD).content.decode()
+
+
+# --- background jobs ------------------------------------------------------------------------
+
+
+def test_ticking_background_queues_a_task_after_commit_and_the_page_polls(
+    client_of, alice, unit_a, tmp_path, django_capture_on_commit_callbacks
+):
+    client = client_of(alice)
+    with (
+        mock.patch.object(import_workbook_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(UPLOAD, {"file": upload_of(good_workbook(tmp_path)), "background": "on"})
+    job = ImportJob.objects.get()
+    delay.assert_called_once_with(job.pk)
+    assert job.background and job.status == ImportJob.Status.PENDING
+
+    partial = job_html(client, job, HTTP_HX_REQUEST="true")
+    assert partial.startswith('<div id="job-status"')
+    assert 'hx-trigger="every 1s"' in partial and "<html" not in partial
+    assert 'hx-trigger="every 1s"' in job_html(client, job)
+
+    import_workbook_task(job.pk)  # what the worker does, run here synchronously
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.rows_done == job.rows_total == 3
+    finished = job_html(client, job, HTTP_HX_REQUEST="true")
+    assert "hx-trigger" not in finished and "确认导入" in finished
+    assert not Project.objects.exists()
+
+    with (
+        mock.patch.object(import_workbook_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(reverse("budgets:import_confirm", args=[job.token]))
+    delay.assert_called_once_with(job.pk)
+    import_workbook_task(job.pk)
+    assert Project.objects.count() == 2
+
+
+def test_a_file_over_the_threshold_goes_to_the_background(
+    client_of, alice, unit_a, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "BACKGROUND_THRESHOLD_BYTES", 10)
+    with (
+        mock.patch.object(import_workbook_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client_of(alice).post(UPLOAD, {"file": upload_of(good_workbook(tmp_path))})
+    job = ImportJob.objects.get()
+    assert job.background and job.status == ImportJob.Status.PENDING
+    delay.assert_called_once_with(job.pk)
+
+
+def test_the_task_runs_a_job_once_and_tolerates_a_missing_one(alice, unit_a, tmp_path):
+    job = services.import_job_create(
+        user=alice, upload=upload_of(good_workbook(tmp_path)), background=True
+    )
+    job.dry_run = False
+    job.save()
+    import_workbook_task(job.pk)
+    state = data_state()
+    job.refresh_from_db()
+    finished_at = job.finished_at
+    import_workbook_task(job.pk)  # a second delivery changes nothing
+    job.refresh_from_db()
+    assert data_state() == state and job.finished_at == finished_at
+    import_workbook_task(job.pk + 1000)  # no such job: nothing happens
+
+
+def test_the_progress_callback_reports_rows_read_so_far(
+    alice, unit_a, tmp_path, monkeypatch, media
+):
+    job = services.import_job_create(user=alice, upload=upload_of(good_workbook(tmp_path)))
+    seen: list[int] = []
+    original = services._ProgressFile.__call__
+
+    def spy(self, sheet: str, rows: int) -> None:
+        original(self, sheet, rows)
+        seen.append(services.import_job_rows_done(ImportJob.objects.get(pk=job.pk)))
+
+    monkeypatch.setattr(services, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(services._ProgressFile, "__call__", spy)
+    services.import_job_run(job_id=job.pk)
+    assert seen == [2, 3]  # 项目 (2 rows), then 支出 (1 more)
+    job.refresh_from_db()
+    assert job.rows_done == 3
+    assert not (Path(media) / job.file).with_suffix(".progress").exists()
+
+
+def test_a_crash_fails_the_job_with_a_message_and_writes_nothing(
+    client_of, alice, unit_a, tmp_path
+):
+    job = services.import_job_create(user=alice, upload=upload_of(good_workbook(tmp_path)))
+    with mock.patch("budgets.services.run_import", side_effect=RuntimeError("boom")):
+        services.import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.problems == [IMPORT_CRASHED]
+    assert IMPORT_CRASHED in job_html(client_of(alice), job)
+    assert not Project.objects.exists()
+
+
+def test_a_job_whose_file_is_gone_fails_with_a_message(alice, tmp_path, media):
+    job = services.import_job_create(user=alice, upload=upload_of(good_workbook(tmp_path)))
+    (Path(media) / job.file).unlink()
+    services.import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.problems == [IMPORT_FILE_MISSING]
+
+
+def test_the_reviewer_may_import_any_departments_rows(client_of, rita, unit_b, tmp_path):
+    client = client_of(rita)
+    client.post(UPLOAD, {"file": upload_of(good_workbook(tmp_path, department="044"))})
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.DONE
+    client.post(reverse("budgets:import_confirm", args=[job.token]))
+    assert set(Project.objects.values_list("department__code", flat=True)) == {"044"}

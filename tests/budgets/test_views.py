@@ -1,0 +1,547 @@
+"""The budgets pages: project list and detail, payment and adjustment forms, payment list."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from budgets.forms import AMOUNT_INVALID, AS_OF_OUTSIDE_YEAR
+from budgets.models import Adjustment, Payment, Project, WarningSettings
+from budgets.rates import time_progress
+from budgets.services import AMOUNT_TOO_PRECISE, PROJECT_NOT_IN_YEAR, VOUCHER_TAKEN
+from tests.factories import AdjustmentFactory, PaymentFactory, ProjectFactory
+
+from .workbooks import database_state
+
+AS_OF = "2024-07-31"  # 序时进度 213/366 = 58.20 %
+
+
+@pytest.fixture(autouse=True)
+def warning_settings(db):
+    # Created up front so that no page pays for get_or_create inside a counted block.
+    return WarningSettings.current()
+
+
+@pytest.fixture
+def project_a(unit_a):
+    return ProjectFactory(
+        unit=unit_a, code="309-A1", name="医保基金监管", initial_budget=Decimal("100")
+    )
+
+
+@pytest.fixture
+def project_b(unit_b):
+    return ProjectFactory(
+        unit=unit_b, code="044-B1", name="西峡医保信息化", initial_budget=Decimal("50")
+    )
+
+
+@pytest.fixture
+def payment_a(project_a):
+    return PaymentFactory(project=project_a, voucher="记-0001", amount=Decimal("10"))
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def list_url(**params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("budgets:project_list") + (f"?{query}" if query else "")
+
+
+def row_of(html: str, code: str) -> str:
+    match = re.search(rf'<tr data-project="{re.escape(code)}".*?</tr>', html, re.S)
+    assert match, f"no row for {code}"
+    return match.group(0)
+
+
+def listed_codes(html: str) -> list[str]:
+    return re.findall(r'<tr data-project="([^"]+)"', html)
+
+
+# --- no access ---------------------------------------------------------------------------
+
+
+def protected_urls(project_a, payment_a) -> list[str]:
+    return [
+        reverse("budgets:project_list"),
+        reverse("budgets:project_detail", args=[project_a.pk]),
+        reverse("budgets:payment_create", args=[project_a.pk]),
+        reverse("budgets:adjustment_create", args=[project_a.pk]),
+        reverse("budgets:payment_create") + f"?department={project_a.department_id}",
+        reverse("budgets:payment_list"),
+        reverse("budgets:payment_edit", args=[payment_a.pk]),
+        reverse("budgets:payment_delete", args=[payment_a.pk]),
+        reverse("budgets:import_upload"),
+    ]
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, project_a, payment_a):
+    for url in protected_urls(project_a, payment_a):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "/login/" in response["Location"], url
+
+
+def test_bob_cannot_see_alices_project(client_of, bob, project_a):
+    response = client_of(bob).get(reverse("budgets:project_detail", args=[project_a.pk]))
+    assert response.status_code == 404
+
+
+def test_bob_cannot_reach_or_post_any_form_of_alices_project(client_of, bob, project_a, payment_a):
+    client = client_of(bob)
+    before = database_state()
+    payment = {"voucher": "记-9999", "date": "2024-05-01", "amount": "5"}
+    adjustment = {"document_number": "豫财预〔2024〕9号", "date": "2024-05-01", "amount": "5"}
+    posts = [
+        (reverse("budgets:payment_create", args=[project_a.pk]), payment),
+        (reverse("budgets:adjustment_create", args=[project_a.pk]), adjustment),
+        (
+            reverse("budgets:payment_create") + f"?department={project_a.department_id}",
+            payment,
+        ),
+        (reverse("budgets:payment_edit", args=[payment_a.pk]), payment),
+        (reverse("budgets:payment_delete", args=[payment_a.pk]), {}),
+    ]
+    for url, data in posts:
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, data).status_code == 404, url
+    assert database_state() == before
+
+
+def test_staff_list_only_their_own_department_even_when_asking_for_another(
+    client_of, alice, project_a, project_b
+):
+    html = html_of(
+        client_of(alice).get(list_url(department=str(project_b.department_id), as_of=AS_OF))
+    )
+    assert listed_codes(html) == ["309-A1"]
+    assert "西峡医保信息化" not in html
+
+
+def test_the_reviewer_sees_every_department_and_may_narrow_to_one(
+    client_of, rita, project_a, project_b
+):
+    client = client_of(rita)
+    assert listed_codes(html_of(client.get(list_url(as_of=AS_OF)))) == ["044-B1", "309-A1"]
+    one = html_of(client.get(list_url(department=str(project_b.department_id), as_of=AS_OF)))
+    assert listed_codes(one) == ["044-B1"]
+
+
+def test_the_reviewer_sees_any_project_page(client_of, rita, project_b):
+    html = html_of(client_of(rita).get(reverse("budgets:project_detail", args=[project_b.pk])))
+    assert "西峡医保信息化" in html
+
+
+# --- project list --------------------------------------------------------------------------
+
+
+def test_the_list_shows_exact_figures_rate_bar_mark_and_light(client_of, alice, unit_a):
+    project = ProjectFactory(
+        unit=unit_a, code="P1", initial_budget=Decimal("100"), carryover=Decimal("20.5")
+    )
+    AdjustmentFactory(project=project, amount=Decimal("-0.5"), date=date(2024, 3, 1))
+    AdjustmentFactory(project=project, amount=Decimal("30"), date=date(2024, 9, 1))  # after
+    PaymentFactory(project=project, amount=Decimal("60.000001"), date=date(2024, 7, 31))
+    PaymentFactory(project=project, amount=Decimal("5"), date=date(2024, 8, 1))  # after
+    row = row_of(html_of(client_of(alice).get(list_url(as_of=AS_OF))), "P1")
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells == ["120.5", "120", "60.000001"]
+    # 60.000001 / 120 = 50.0000008 % ≥ 0.8 × 58.196… = 46.56 %: green.
+    assert '<span class="rate">50.00%</span>' in row
+    assert 'class="fill green" style="width: 50.00%"' in row
+    assert 'class="mark" style="left: 58.20%"' in row
+    assert 'data-warning="green"' in row and "正常" in row
+
+
+def test_the_totals_row_adds_the_whole_filtered_set_exactly(client_of, alice, unit_a):
+    for i, (budget, spent) in enumerate([("0.1", "0.05"), ("0.2", "0.05"), ("100", "0")]):
+        project = ProjectFactory(unit=unit_a, code=f"T{i}", initial_budget=Decimal(budget))
+        PaymentFactory(project=project, amount=Decimal(spent), date=date(2024, 1, 2))
+    html = html_of(client_of(alice).get(list_url(as_of=AS_OF, q="T")))
+    totals = re.search(r'<tr class="totals">.*?</tr>', html, re.S).group(0)
+    assert "合计（3个项目）" in totals
+    assert re.findall(r'<th class="num">([^<]*)</th>', totals) == ["100.3", "100.3", "0.1"]
+    assert '<span class="rate">0.10%</span>' in totals and "红色预警" in totals
+
+
+def test_the_year_defaults_to_the_latest_with_projects_and_can_be_chosen(client_of, alice, unit_a):
+    ProjectFactory(unit=unit_a, year=2023, code="OLD")
+    ProjectFactory(unit=unit_a, year=2024, code="NEW")
+    client = client_of(alice)
+    assert listed_codes(html_of(client.get(list_url()))) == ["NEW"]
+    old = html_of(client.get(list_url(year="2023")))
+    assert listed_codes(old) == ["OLD"]
+    # A past year is shown as of its 31 December: the time progress is 100 %.
+    assert "序时进度 100.00%" in old
+
+
+def test_an_as_of_date_outside_the_year_is_refused_and_the_default_used(
+    client_of, alice, project_a
+):
+    html = html_of(client_of(alice).get(list_url(year="2024", as_of="2025-01-01")))
+    assert AS_OF_OUTSIDE_YEAR.format(year=2024) in html
+    assert "截至 2024年12月31日" in html
+
+
+def test_search_and_type_filters_narrow_the_list(client_of, alice, unit_a):
+    ProjectFactory(unit=unit_a, code="S-1", name="医疗救助", type="特定目标类")
+    ProjectFactory(unit=unit_a, code="S-2", name="办公运转", type="其他运转类")
+    client = client_of(alice)
+    assert listed_codes(html_of(client.get(list_url(q="救助")))) == ["S-1"]
+    assert listed_codes(html_of(client.get(list_url(q="s-2")))) == ["S-2"]
+    assert listed_codes(html_of(client.get(list_url(type="其他运转类")))) == ["S-2"]
+
+
+@pytest.fixture
+def lights(unit_a):
+    """Projects whose exact light as of 2024-07-31 is known (green ≥ 46.56 %, yellow ≥ 34.92 %)."""
+    spent = {
+        "G-high": "90",
+        "G-edge": "46.6",
+        "Y-high": "46.5",
+        "Y-low": "35",
+        "R-high": "34.9",
+        "R-zero": "0",
+    }
+    for code, amount in spent.items():
+        project = ProjectFactory(unit=unit_a, code=code, initial_budget=Decimal("100"))
+        PaymentFactory(project=project, amount=Decimal(amount), date=date(2024, 2, 1))
+    ProjectFactory(unit=unit_a, code="N-none", initial_budget=Decimal("0"))
+
+
+@pytest.mark.parametrize(
+    ("light", "codes"),
+    [
+        ("green", ["G-edge", "G-high"]),
+        ("yellow", ["Y-high", "Y-low"]),
+        ("red", ["R-high", "R-zero"]),
+    ],
+)
+def test_the_warning_filter_agrees_with_the_light_shown(client_of, alice, lights, light, codes):
+    html = html_of(client_of(alice).get(list_url(as_of=AS_OF, warning=light, sort="code")))
+    assert listed_codes(html) == codes
+    assert set(re.findall(r'data-warning="([^"]*)"', html)) == {light}
+
+
+def test_at_exactly_a_bound_the_filter_and_the_light_agree(client_of, alice, unit_a):
+    # 2024-07-01 is day 183 of 366: time progress 50 %, bounds 40 % and 30 % exactly.
+    for code, spent in (("AT-GREEN", "40"), ("AT-YELLOW", "30"), ("BELOW", "29.999999")):
+        project = ProjectFactory(unit=unit_a, code=code, initial_budget=Decimal("100"))
+        PaymentFactory(project=project, amount=Decimal(spent), date=date(2024, 2, 1))
+    client = client_of(alice)
+    for light, code in (("green", "AT-GREEN"), ("yellow", "AT-YELLOW"), ("red", "BELOW")):
+        html = html_of(client.get(list_url(as_of="2024-07-01", warning=light)))
+        assert listed_codes(html) == [code]
+        assert f'data-warning="{light}"' in row_of(html, code)
+
+
+def test_a_project_without_budget_has_no_rate_and_no_light(client_of, alice, lights):
+    row = row_of(html_of(client_of(alice).get(list_url(as_of=AS_OF))), "N-none")
+    assert 'data-warning=""' in row and "—" in row and "无预算" in row
+
+
+def test_the_list_sorts_by_rate_both_ways_with_no_budget_last(client_of, alice, lights):
+    client = client_of(alice)
+    ascending = listed_codes(html_of(client.get(list_url(as_of=AS_OF, sort="rate"))))
+    assert ascending == ["R-zero", "R-high", "Y-low", "Y-high", "G-edge", "G-high", "N-none"]
+    descending = listed_codes(html_of(client.get(list_url(as_of=AS_OF, sort="-rate"))))
+    assert descending == ["G-high", "G-edge", "Y-high", "Y-low", "R-high", "R-zero", "N-none"]
+
+
+def test_the_list_sorts_by_name_adjusted_and_executed(client_of, alice, unit_a):
+    a = ProjectFactory(unit=unit_a, code="C1", name="乙", initial_budget=Decimal("5"))
+    b = ProjectFactory(unit=unit_a, code="C2", name="甲", initial_budget=Decimal("9"))
+    PaymentFactory(project=a, amount=Decimal("3"))
+    PaymentFactory(project=b, amount=Decimal("1"))
+    client = client_of(alice)
+    assert listed_codes(html_of(client.get(list_url(sort="-adjusted")))) == ["C2", "C1"]
+    assert listed_codes(html_of(client.get(list_url(sort="-executed")))) == ["C1", "C2"]
+    assert listed_codes(html_of(client.get(list_url(sort="-code")))) == ["C2", "C1"]
+
+
+def _many_projects(unit, n: int, prefix: str = "Q") -> None:
+    for i in range(n):
+        project = ProjectFactory(unit=unit, code=f"{prefix}{i:03d}")
+        PaymentFactory(project=project, date=date(2024, 2, 1))
+        AdjustmentFactory(project=project, date=date(2024, 2, 1))
+
+
+def _count_queries(client, url: str) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        html = html_of(client.get(url))
+    return len(queries), len(listed_codes(html))
+
+
+@pytest.mark.parametrize("actor", ["alice", "rita"])
+def test_the_list_runs_the_same_queries_for_5_and_50_projects(request, client_of, unit_a, actor):
+    client = client_of(request.getfixturevalue(actor))
+    url = list_url(as_of=AS_OF, sort="-rate")
+    _many_projects(unit_a, 5, "F")
+    five, rows = _count_queries(client, url)
+    assert rows == 5
+    _many_projects(unit_a, 45, "M")
+    fifty, rows = _count_queries(client, url)
+    assert rows == 50
+    assert five == fifty
+
+
+def test_the_list_pages_by_50(client_of, rita, unit_a):
+    _many_projects(unit_a, 51)
+    client = client_of(rita)
+    first = html_of(client.get(list_url(sort="code")))
+    assert len(listed_codes(first)) == 50 and "第 1 / 2 页，共 51 条" in first
+    second = html_of(client.get(list_url(sort="code", page="2")))
+    assert listed_codes(second) == ["Q050"]
+    assert "合计（51个项目）" in second
+
+
+# --- project detail ------------------------------------------------------------------------
+
+
+def test_the_project_page_shows_facts_rates_adjustments_and_payments(
+    client_of, alice, project_a, payment_a
+):
+    AdjustmentFactory(project=project_a, document_number="新财预〔2024〕7号", amount=Decimal("25"))
+    url = reverse("budgets:project_detail", args=[project_a.pk]) + f"?as_of={AS_OF}"
+    html = html_of(client_of(alice).get(url))
+    for text in (
+        "309-A1",
+        "新乡市医疗保障局",
+        "新乡市医疗保险中心",
+        "<dt>年初预算数</dt><dd>100 万元</dd>",
+        "<dt>全年预算数</dt><dd>125 万元</dd>",
+        "<dt>执行数</dt><dd>10 万元",
+        '<span class="rate">8.00%</span>',
+        "<dt>预算调整率</dt><dd>25.00%</dd>",
+        "<dt>结转结余率</dt><dd>92.00%</dd>",
+        "红色预警",
+        "新财预〔2024〕7号",
+        "记-0001",
+        "录入支出",
+        "录入预算调整",
+    ):
+        assert text in html, text
+    assert f"{time_progress(date(2024, 7, 31)):.2f}%" in html
+
+
+def test_the_project_page_shows_who_changed_what(client_of, alice, project_a):
+    client = client_of(alice)
+    client.post(
+        reverse("budgets:payment_create", args=[project_a.pk]),
+        {"voucher": "记-0100", "date": "2024-04-01", "amount": "3"},
+    )
+    payment = Payment.objects.get(voucher="记-0100")
+    client.post(
+        reverse("budgets:payment_edit", args=[payment.pk]),
+        {"voucher": "记-0100", "date": "2024-04-01", "amount": "4.5"},
+    )
+    html = html_of(client.get(reverse("budgets:project_detail", args=[project_a.pk])))
+    history = re.search(r'<table class="grid history">.*?</table>', html, re.S).group(0)
+    assert "爱丽丝" in history and "支出 记-0100" in history
+    assert "金额：3 → 4.5" in history and "新增" in history and "修改" in history
+
+
+def test_the_project_page_lists_many_payments_by_page(client_of, alice, project_a):
+    for i in range(51):
+        PaymentFactory(project=project_a, voucher=f"V{i:03d}")
+    url = reverse("budgets:project_detail", args=[project_a.pk])
+
+    def payments_table(html: str) -> str:
+        return re.search(r'<table class="grid payments">.*?</table>', html, re.S).group(0)
+
+    first = html_of(client_of(alice).get(url))
+    assert "V049" in payments_table(first) and "V050" not in payments_table(first)
+    assert "第 1 / 2 页" in first
+    assert "V050" in payments_table(html_of(client_of(alice).get(url + "?page=2")))
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+def post_payment(client, project, **data):
+    values = {"voucher": "记-0200", "date": "2024-05-20", "amount": "12.5", **data}
+    return client.post(reverse("budgets:payment_create", args=[project.pk]), values)
+
+
+def form_errors(response) -> list[str]:
+    assert response.status_code == 200
+    lists = re.findall(r'<ul class="errorlist[^"]*">(.*?)</ul>', response.content.decode(), re.S)
+    return [item for block in lists for item in re.findall(r"<li>([^<]*)</li>", block)]
+
+
+def test_staff_record_a_payment_of_their_project(client_of, alice, project_a):
+    response = post_payment(
+        client_of(alice), project_a, amount="1,200.123456", three_public="on", summary="差旅"
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("budgets:project_detail", args=[project_a.pk])
+    payment = Payment.objects.get()
+    assert (payment.year, payment.amount, payment.project, payment.department) == (
+        2024,
+        Decimal("1200.123456"),
+        project_a,
+        project_a.department,
+    )
+    assert payment.three_public and not payment.procurement and payment.summary == "差旅"
+    assert payment.history.get().history_user == alice
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"), [("abc", AMOUNT_INVALID), ("1.1234567", AMOUNT_TOO_PRECISE)]
+)
+def test_a_bad_amount_gets_its_message_and_writes_nothing(
+    client_of, alice, project_a, amount, message
+):
+    client = client_of(alice)
+    before = database_state()
+    response = post_payment(client, project_a, amount=amount)
+    assert message in form_errors(response)
+    assert database_state() == before
+
+
+def test_a_payment_dated_in_a_year_without_the_project_is_refused(client_of, alice, project_a):
+    client = client_of(alice)
+    before = database_state()
+    response = post_payment(client, project_a, date="2025-01-10")
+    assert PROJECT_NOT_IN_YEAR.format(code="309-A1", year=2025) in form_errors(response)
+    assert database_state() == before
+
+
+def test_a_payment_dated_next_year_goes_to_that_years_project(client_of, alice, project_a):
+    next_year = ProjectFactory(unit=project_a.unit, year=2025, code=project_a.code)
+    response = post_payment(client_of(alice), project_a, date="2025-01-10")
+    assert response["Location"] == reverse("budgets:project_detail", args=[next_year.pk])
+    assert Payment.objects.get().project == next_year
+
+
+def test_a_voucher_already_used_in_the_year_is_refused(client_of, alice, project_a, payment_a):
+    client = client_of(alice)
+    before = database_state()
+    response = post_payment(client, project_a, voucher="记-0001", date="2024-11-11")
+    message = VOUCHER_TAKEN.format(voucher="记-0001", department="新乡市医疗保障局", year=2024)
+    assert message in form_errors(response)
+    assert database_state() == before
+
+
+def test_staff_record_a_basic_expenditure_payment_of_their_department(
+    client_of, alice, department_a
+):
+    url = reverse("budgets:payment_create") + f"?department={department_a.pk}"
+    response = client_of(alice).post(
+        url, {"voucher": "基-001", "date": "2024-02-02", "amount": "0.35"}
+    )
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert payment.project is None and payment.department == department_a
+    listing = html_of(client_of(alice).get(response["Location"]))
+    assert "基-001" in listing and "基本支出" in listing
+
+
+def test_staff_default_to_their_own_department_for_basic_expenditure(client_of, alice):
+    html = html_of(client_of(alice).get(reverse("budgets:payment_create")))
+    assert "新乡市医疗保障局" in html
+
+
+def test_the_reviewer_must_name_the_department_of_basic_expenditure(client_of, rita, department_b):
+    client = client_of(rita)
+    assert client.get(reverse("budgets:payment_create")).status_code == 404
+    url = reverse("budgets:payment_create") + f"?department={department_b.pk}"
+    assert client.get(url).status_code == 200
+
+
+def test_staff_edit_a_payment(client_of, alice, payment_a):
+    response = client_of(alice).post(
+        reverse("budgets:payment_edit", args=[payment_a.pk]),
+        {"voucher": "记-0001", "date": "2024-06-30", "amount": "-2", "procurement": "on"},
+    )
+    assert response.status_code == 302
+    payment_a.refresh_from_db()
+    assert (payment_a.amount, payment_a.date, payment_a.procurement) == (
+        Decimal("-2"),
+        date(2024, 6, 30),
+        True,
+    )
+
+
+def test_the_edit_form_shows_the_amount_as_written(client_of, alice, payment_a):
+    html = html_of(client_of(alice).get(reverse("budgets:payment_edit", args=[payment_a.pk])))
+    assert 'value="10"' in html and 'value="记-0001"' in html
+
+
+def test_staff_delete_a_payment_after_confirming(client_of, alice, payment_a):
+    client = client_of(alice)
+    url = reverse("budgets:payment_delete", args=[payment_a.pk])
+    assert "确定删除" in html_of(client.get(url))
+    assert Payment.objects.exists()
+    assert client.post(url).status_code == 302
+    assert not Payment.objects.exists()
+    assert Payment.history.filter(history_type="-").get().history_user == alice
+
+
+def test_the_payment_list_shows_only_the_users_departments(client_of, alice, payment_a, project_b):
+    PaymentFactory(project=project_b, voucher="西-0001")
+    html = html_of(client_of(alice).get(reverse("budgets:payment_list") + "?year=2024"))
+    assert "记-0001" in html and "西-0001" not in html
+
+
+# --- adjustments ----------------------------------------------------------------------------
+
+
+def post_adjustment(client, project, **data):
+    values = {"document_number": "新财预〔2024〕1号", "date": "2024-06-01", "amount": "-20"}
+    values.update(data)
+    return client.post(reverse("budgets:adjustment_create", args=[project.pk]), values)
+
+
+def test_staff_record_an_adjustment(client_of, alice, project_a):
+    response = post_adjustment(client_of(alice), project_a, note="追减")
+    assert response.status_code == 302
+    adjustment = Adjustment.objects.get()
+    assert (adjustment.year, adjustment.amount, adjustment.project, adjustment.note) == (
+        2024,
+        Decimal("-20"),
+        project_a,
+        "追减",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"amount": "abc"}, AMOUNT_INVALID),
+        ({"amount": "0.0000001"}, AMOUNT_TOO_PRECISE),
+        ({"date": "2023-12-31"}, PROJECT_NOT_IN_YEAR.format(code="309-A1", year=2023)),
+    ],
+)
+def test_a_bad_adjustment_gets_its_message_and_writes_nothing(
+    client_of, alice, project_a, data, message
+):
+    client = client_of(alice)
+    before = database_state()
+    assert message in form_errors(post_adjustment(client, project_a, **data))
+    assert database_state() == before
+
+
+def test_projects_are_unchanged_by_failed_posts(client_of, alice, project_a):
+    post_payment(client_of(alice), project_a, amount="abc")
+    assert Project.objects.get() == project_a
+
+
+def test_the_list_offers_basic_expenditure_for_the_staffs_or_the_chosen_department(
+    client_of, alice, rita, project_a, department_b
+):
+    link = reverse("budgets:payment_create") + "?department="
+    assert link + str(project_a.department_id) in html_of(client_of(alice).get(list_url()))
+    client = client_of(rita)
+    assert link not in html_of(client.get(list_url()))
+    chosen = html_of(client.get(list_url(department=str(department_b.pk))))
+    assert link + str(department_b.pk) in chosen

@@ -1,0 +1,493 @@
+"""The budgets sheets of the workbook: 项目, 部门预算, 预算调整, 支出 — validation and upserts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from budgets.importer import (
+    MISSING_COLUMN,
+    MUST_NOT_BE_NEGATIVE,
+    NO_PERMISSION_DEPARTMENT,
+    NOT_A_NUMBER,
+    TOO_MANY_DECIMALS,
+    run_import,
+)
+from budgets.models import Adjustment, Department, DepartmentBudget, Payment, Project, Unit
+from budgets.workbook import (
+    BAD_PROJECT_TYPE,
+    DUPLICATE_ROW,
+    PROJECT_OF_OTHER_DEPARTMENT,
+    UNIT_OF_OTHER_DEPARTMENT,
+    UNKNOWN_DEPARTMENT,
+    UNKNOWN_PROJECT,
+)
+from tests.factories import AdjustmentFactory, PaymentFactory, ProjectFactory
+
+from .workbooks import (
+    ADJUSTMENT_HEADER,
+    BUDGET_HEADER,
+    PAYMENT_HEADER,
+    PROJECT_HEADER,
+    database_state,
+    make_workbook,
+    payment_row,
+    project_row,
+)
+
+DEMO = Path(settings.BASE_DIR) / "demo"
+
+
+def messages(result) -> list[str]:
+    return [str(problem) for problem in result.problems]
+
+
+def imported(path, **kwargs):
+    result = run_import(path, **kwargs)
+    assert result.ok, messages(result)
+    return result
+
+
+def fails_and_changes_nothing(path, **kwargs) -> list[str]:
+    """Import a bad workbook; assert nothing was written and return the problems."""
+    before = database_state()
+    result = run_import(path, **kwargs)
+    assert not result.ok
+    assert database_state() == before
+    return messages(result)
+
+
+def budget_workbook(tmp_path, name: str = "budget.xlsx", **sheets) -> Path:
+    """Two projects of department 309 (P1, P2) and one of 044 (Q1), plus the given sheets."""
+    base = {
+        "项目": [
+            PROJECT_HEADER,
+            project_row("P1", initial=100),
+            project_row("P2", initial=50, carryover=10),
+            project_row("Q1", department="044", department_name="西峡县医疗保障局本级"),
+        ]
+    }
+    base.update(sheets)
+    return make_workbook(tmp_path / name, base)
+
+
+# --- the samples and idempotence ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_two_sample_workbooks_import():
+    first = imported(DEMO / "xinxiang-center-2024.xlsx")
+    assert first.counts[("项目", "created")] == 3
+    second = imported(DEMO / "xixia-2024.xlsx")
+    assert second.counts[("项目", "created")] == 9
+    per_department = {
+        code: Project.objects.filter(department__code=code, year=2024).count()
+        for code in ("309", "044")
+    }
+    assert per_department == {"309": 3, "044": 9}
+    assert Department.objects.count() == 2
+    assert list(Unit.objects.values_list("code", flat=True)) == ["044002", "309002"]
+    budget = DepartmentBudget.objects.get(department__code="044", year=2024)
+    assert budget.basic_expenditure == Decimal("448.09")
+    assert budget.three_public_budget == Decimal(7)
+    assert Project.objects.get(code="410700230000000053403").initial_budget == Decimal("50.55")
+
+
+@pytest.mark.django_db
+def test_importing_the_same_workbooks_twice_changes_nothing(tmp_path):
+    # A third department with every sheet, so each kind of row is imported twice.
+    red = {"department": "060", "department_name": "红旗区医疗保障局"}
+    extra = make_workbook(
+        tmp_path / "extra.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row("P1", **red), project_row("P2", **red)],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 700, 1.1, 20]],
+            "预算调整": [
+                ADJUSTMENT_HEADER,
+                ["P1", "财预〔2024〕1号", date(2024, 5, 6), -10, "追减"],
+            ],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row("记-1", date(2024, 3, 1), 12.5, department="060", project="P1"),
+                payment_row("记-2", "2024-03-02", -0.5, department="060", project="P1"),
+                payment_row("记-3", "2024-03-03", 3, department="060", three_public="是"),
+            ],
+        },
+    )
+    paths = [DEMO / "xinxiang-center-2024.xlsx", DEMO / "xixia-2024.xlsx", extra]
+    for path in paths:
+        imported(path)
+    once = database_state()
+    for path in paths:
+        result = imported(path)
+        assert {action for _, action in result.counts} == {"unchanged"}, result.counts
+    assert database_state() == once
+
+
+# --- every problem of a bad workbook, nothing written ---------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_bad_workbook_changes_nothing_and_names_every_bad_row(tmp_path):
+    imported(budget_workbook(tmp_path, "first.xlsx"))
+    path = budget_workbook(
+        tmp_path,
+        "bad.xlsx",
+        项目=[
+            PROJECT_HEADER,
+            project_row("P1", initial=120),  # a valid update, undone with the rest
+            project_row("P3", initial="一百"),
+            project_row("P4", initial=1.1234567),
+            project_row("P5", initial=-1, type="专项"),
+        ],
+        部门预算=[BUDGET_HEADER, [2024, "999", 1, 1, 1]],
+        预算调整=[
+            ADJUSTMENT_HEADER,
+            ["P1", "财预〔2023〕9号", date(2023, 12, 20), 5, ""],
+            ["NOPE", "财预〔2024〕9号", date(2024, 6, 1), 5, ""],
+        ],
+        支出=[
+            PAYMENT_HEADER,
+            payment_row("记-1", date(2024, 3, 1), "abc", project="P1"),
+            payment_row("记-2", date(2025, 1, 3), 1, project="P1"),
+            payment_row("记-3", date(2024, 3, 1), 1, department="999"),
+            payment_row("记-4", date(2024, 3, 1), 1, project="Q1"),
+            payment_row("记-5", date(2024, 3, 1), 1, project="P1"),
+            payment_row("记-5", date(2024, 3, 1), 2, project="P1"),
+        ],
+    )
+    assert fails_and_changes_nothing(path) == [
+        f"项目, 第3行, 年初预算: {NOT_A_NUMBER.format(value='一百')}",
+        f"项目, 第4行, 年初预算: {TOO_MANY_DECIMALS.format(value='1.1234567')}",
+        f"项目, 第5行, 项目类型: {BAD_PROJECT_TYPE.format(value='专项')}",
+        f"项目, 第5行, 年初预算: {MUST_NOT_BE_NEGATIVE.format(value=-1)}",
+        f"部门预算, 第2行, 部门编码: {UNKNOWN_DEPARTMENT.format(code='999')}",
+        f"预算调整, 第2行, 项目编码: {UNKNOWN_PROJECT.format(code='P1', year=2023)}",
+        f"预算调整, 第3行, 项目编码: {UNKNOWN_PROJECT.format(code='NOPE', year=2024)}",
+        f"支出, 第2行, 金额: {NOT_A_NUMBER.format(value='abc')}",
+        f"支出, 第3行, 项目编码: {UNKNOWN_PROJECT.format(code='P1', year=2025)}",
+        f"支出, 第4行, 部门编码: {UNKNOWN_DEPARTMENT.format(code='999')}",
+        "支出, 第5行, 项目编码: "
+        + PROJECT_OF_OTHER_DEPARTMENT.format(code="Q1", owner="044", code_given="309"),
+        f"支出, 第7行, 凭证号: {DUPLICATE_ROW.format(row=6, key='凭证号')}",
+    ]
+    assert Project.objects.get(code="P1").initial_budget == Decimal(100)
+
+
+@pytest.mark.parametrize(
+    ("sheets", "expected"),
+    [
+        pytest.param(
+            {"支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", "一万", project="P1")]},
+            f"支出, 第2行, 金额: {NOT_A_NUMBER.format(value='一万')}",
+            id="non-numeric amount",
+        ),
+        pytest.param(
+            {"支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", "0.0000001")]},
+            f"支出, 第2行, 金额: {TOO_MANY_DECIMALS.format(value='0.0000001')}",
+            id="amount with 7 decimals",
+        ),
+        pytest.param(
+            {"项目": [PROJECT_HEADER, project_row("P9", initial=-5)]},
+            f"项目, 第2行, 年初预算: {MUST_NOT_BE_NEGATIVE.format(value=-5)}",
+            id="negative 年初预算",
+        ),
+        pytest.param(
+            {"项目": [PROJECT_HEADER, project_row("P9", carryover="-0.5")]},
+            f"项目, 第2行, 上年结转: {MUST_NOT_BE_NEGATIVE.format(value='-0.5')}",
+            id="negative 上年结转",
+        ),
+        pytest.param(
+            {"支出": [PAYMENT_HEADER, payment_row("记-1", "2023-12-31", 1, project="P1")]},
+            f"支出, 第2行, 项目编码: {UNKNOWN_PROJECT.format(code='P1', year=2023)}",
+            id="payment dated in a year without its project",
+        ),
+        pytest.param(
+            {"预算调整": [ADJUSTMENT_HEADER, ["P1", "文-1", "2025-01-02", 1, ""]]},
+            f"预算调整, 第2行, 项目编码: {UNKNOWN_PROJECT.format(code='P1', year=2025)}",
+            id="adjustment dated in a year without its project",
+        ),
+        pytest.param(
+            {"支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, project="X")]},
+            f"支出, 第2行, 项目编码: {UNKNOWN_PROJECT.format(code='X', year=2024)}",
+            id="unknown project code",
+        ),
+        pytest.param(
+            {"支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, department="7")]},
+            f"支出, 第2行, 部门编码: {UNKNOWN_DEPARTMENT.format(code='7')}",
+            id="unknown department code",
+        ),
+        pytest.param(
+            {"部门预算": [BUDGET_HEADER, [2024, "7", 1, None, None]]},
+            f"部门预算, 第2行, 部门编码: {UNKNOWN_DEPARTMENT.format(code='7')}",
+            id="department budget of an unknown department",
+        ),
+        pytest.param(
+            {
+                "支出": [
+                    PAYMENT_HEADER,
+                    payment_row("记-1", "2024-03-01", 1, project="P1"),
+                    payment_row("记-1", "2024-03-01", 1, project="P2"),
+                ]
+            },
+            f"支出, 第3行, 凭证号: {DUPLICATE_ROW.format(row=2, key='凭证号')}",
+            id="the same voucher twice with different data",
+        ),
+        pytest.param(
+            {
+                "预算调整": [
+                    ADJUSTMENT_HEADER,
+                    ["P1", "文-1", "2024-05-01", 1, ""],
+                    ["P2", "文-1", "2024-05-01", 1, ""],
+                ]
+            },
+            f"预算调整, 第3行, 调整文号: {DUPLICATE_ROW.format(row=2, key='调整文号')}",
+            id="the same adjustment number twice with different data",
+        ),
+        pytest.param(
+            {"项目": [PROJECT_HEADER, project_row("P9"), project_row("P9", initial=1)]},
+            f"项目, 第3行, 项目编码: {DUPLICATE_ROW.format(row=2, key='年度与项目编码')}",
+            id="the same project twice with different data",
+        ),
+        pytest.param(
+            {"项目": [PROJECT_HEADER[:-2], project_row("P9")[:-2]]},
+            f"项目, 第1行, 年初预算: {MISSING_COLUMN.format(column='年初预算')}",
+            id="missing required column",
+        ),
+        pytest.param(
+            {"项目": [PROJECT_HEADER, project_row("P9", unit="044002")]},
+            "项目, 第2行, 单位编码: "
+            + UNIT_OF_OTHER_DEPARTMENT.format(unit="044002", owner="044", department="309"),
+            id="unit of another department",
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_each_bad_input_is_refused_with_its_message(tmp_path, sheets, expected):
+    imported(budget_workbook(tmp_path, "first.xlsx"))
+    path = make_workbook(tmp_path / "bad.xlsx", sheets)
+    assert fails_and_changes_nothing(path) == [expected]
+
+
+@pytest.mark.django_db
+def test_the_same_row_twice_in_one_file_is_fine_and_written_once(tmp_path, monkeypatch):
+    from budgets.workbook import PaymentSheet
+
+    # The repeat lands in another chunk: still one payment, counted once.
+    monkeypatch.setattr(PaymentSheet, "chunk_size", 1)
+    row = payment_row("记-1", "2024-03-01", 1, project="P1")
+    result = imported(budget_workbook(tmp_path, 支出=[PAYMENT_HEADER, row, row]))
+    assert Payment.objects.count() == 1
+    assert result.counts[("支出", "created")] == 1
+    assert result.counts[("支出", "unchanged")] == 0
+
+
+# --- upserts --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_re_importing_an_adjustment_or_payment_updates_it_rather_than_doubling(tmp_path):
+    def workbook(name, adjustment, payment):
+        return budget_workbook(
+            tmp_path,
+            name,
+            预算调整=[ADJUSTMENT_HEADER, ["P1", "财预〔2024〕1号", "2024-05-06", adjustment, ""]],
+            支出=[PAYMENT_HEADER, payment_row("记-1", "2024-03-01", payment, project="P1")],
+        )
+
+    imported(workbook("a.xlsx", 10, 2))
+    result = imported(workbook("b.xlsx", -4.25, 3.5))
+    assert list(Adjustment.objects.values_list("amount", flat=True)) == [Decimal("-4.25")]
+    assert list(Payment.objects.values_list("amount", flat=True)) == [Decimal("3.5")]
+    assert result.counts[("预算调整", "updated")] == 1
+    assert result.counts[("支出", "updated")] == 1
+    # The audit trail keeps both versions.
+    assert Payment.history.count() == 2
+    assert Adjustment.history.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_same_voucher_in_another_year_or_department_is_another_payment(tmp_path):
+    path = make_workbook(
+        tmp_path / "p.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row("P1"),
+                project_row("P1", year=2025),
+                project_row("Q1", department="044", department_name="西峡"),
+            ],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row("记-1", "2024-03-01", 1, project="P1"),
+                payment_row("记-1", "2025-03-01", 2, project="P1"),
+                payment_row("记-1", "2024-03-01", 3, department="044"),
+            ],
+        },
+    )
+    imported(path)
+    assert sorted(Payment.objects.values_list("department__code", "year", "amount")) == [
+        ("044", 2024, Decimal(3)),
+        ("309", 2024, Decimal(1)),
+        ("309", 2025, Decimal(2)),
+    ]
+    assert set(Payment.objects.filter(year=2025).values_list("project__year", flat=True)) == {2025}
+
+
+@pytest.mark.django_db
+def test_a_payment_without_project_is_basic_expenditure_of_its_department(tmp_path):
+    imported(budget_workbook(tmp_path, 支出=[PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1)]))
+    payment = Payment.objects.get()
+    assert payment.project is None
+    assert payment.department.code == "309"
+
+
+@pytest.mark.django_db
+def test_codes_typed_as_text_keep_their_leading_zeros(tmp_path):
+    path = make_workbook(
+        tmp_path / "p.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row(
+                    "0012237", department="060", unit="060001", department_name="红旗区医保局"
+                ),
+            ],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 10, None, None]],
+            "支出": [PAYMENT_HEADER, payment_row("0001", "2024-02-01", 1, department="060")],
+            "预算调整": [ADJUSTMENT_HEADER, ["0012237", "001", "2024-02-01", 1, ""]],
+        },
+    )
+    imported(path)
+    project = Project.objects.get()
+    assert (project.code, project.department.code, project.unit.code) == (
+        "0012237",
+        "060",
+        "060001",
+    )
+    assert Payment.objects.get().voucher == "0001"
+    assert Adjustment.objects.get().document_number == "001"
+    assert DepartmentBudget.objects.get().department.code == "060"
+
+
+@pytest.mark.django_db
+def test_a_project_may_move_to_another_unit_of_its_department(tmp_path):
+    imported(budget_workbook(tmp_path))
+    imported(
+        make_workbook(
+            tmp_path / "move.xlsx",
+            {"项目": [PROJECT_HEADER, project_row("P1", unit="309003", unit_name="中心")]},
+        )
+    )
+    assert Project.objects.get(code="P1").unit.code == "309003"
+
+
+# --- who may import what --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_import_their_own_departments_rows(tmp_path, alice, unit_a):
+    path = make_workbook(
+        tmp_path / "own.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row("P1", unit="309002")],
+            "支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, project="P1")],
+        },
+    )
+    imported(path, user=alice)
+    assert Payment.objects.get().project.code == "P1"
+
+
+@pytest.mark.django_db
+def test_staff_cannot_import_another_departments_rows(tmp_path, alice, unit_b):
+    theirs = ProjectFactory(code="Q1", unit=unit_b)
+    PaymentFactory(project=theirs, voucher="记-9")
+    department_b = unit_b.department
+    path = make_workbook(
+        tmp_path / "theirs.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row("Q2", department="044", department_name="西峡", unit="044002"),
+                project_row("Q1", unit="309002"),
+                project_row("N1", department="777", department_name="新部门"),
+            ],
+            "部门预算": [BUDGET_HEADER, [2024, "044", 1, 1, 1]],
+            "预算调整": [ADJUSTMENT_HEADER, ["Q1", "文-1", "2024-05-01", 1, ""]],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row("记-1", "2024-03-01", 1, department="044"),
+                payment_row("记-9", "2024-03-15", 1000, department="044", project="Q1"),
+            ],
+        },
+    )
+    no = NO_PERMISSION_DEPARTMENT.format
+    assert fails_and_changes_nothing(path, user=alice) == [
+        f"项目, 第2行, 部门编码: {no(code='044')}",
+        f"项目, 第3行, 项目编码: {no(code='044')}",
+        f"项目, 第4行, 部门编码: {no(code='777')}",
+        f"部门预算, 第2行, 部门编码: {no(code='044')}",
+        f"预算调整, 第2行, 项目编码: {no(code='044')}",
+        f"支出, 第2行, 部门编码: {no(code='044')}",
+        f"支出, 第3行, 部门编码: {no(code='044')}",
+    ]
+    assert department_b.projects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_reviewer_imports_any_department(tmp_path, rita, unit_a, unit_b):
+    imported(budget_workbook(tmp_path), user=rita)
+    assert Project.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_an_adjustment_of_an_existing_project_needs_no_project_sheet(tmp_path):
+    project = ProjectFactory(code="P7")
+    AdjustmentFactory(project=project, document_number="文-0", amount=Decimal(1))
+    path = make_workbook(
+        tmp_path / "a.xlsx", {"预算调整": [ADJUSTMENT_HEADER, ["P7", "文-1", "2024-08-01", 2, ""]]}
+    )
+    imported(path)
+    assert sorted(project.adjustments.values_list("document_number", "amount")) == [
+        ("文-0", Decimal(1)),
+        ("文-1", Decimal(2)),
+    ]
+
+
+# --- the number of queries does not grow with the rows --------------------------------------
+
+
+def project_sheet(n: int) -> dict:
+    return {
+        "项目": [PROJECT_HEADER, *(project_row(f"P{i:03d}") for i in range(n))],
+        "支出": [
+            PAYMENT_HEADER,
+            *(payment_row(f"记-{i}", "2024-03-01", 1, project=f"P{i:03d}") for i in range(n)),
+        ],
+    }
+
+
+def queries_of_import(path) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        imported(path)
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_an_import_runs_as_many_queries_for_5_rows_as_for_50(tmp_path):
+    small = make_workbook(tmp_path / "small.xlsx", project_sheet(5))
+    large = make_workbook(tmp_path / "large.xlsx", project_sheet(50))
+    first_small = queries_of_import(small)
+    again_small = queries_of_import(small)
+    for model in (Payment, Project, Unit, Department):
+        model.objects.all().delete()
+    first_large = queries_of_import(large)
+    again_large = queries_of_import(large)
+    assert first_small == first_large
+    assert again_small == again_large

@@ -1,0 +1,102 @@
+"""Workbooks built in tests: `make_workbook(path, {"项目": [header, row, ...]})`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+
+def make_workbook(path: str | Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """Write an xlsx whose sheets hold the given rows (the first list is the header row).
+
+    An empty list in the rows leaves that Excel row blank, so row numbers can have gaps.
+    """
+    path = Path(path)
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            # append([]) still advances the row counter: a blank row as Excel shows it.
+            sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
+# --- the budgets sheets (spec/import-workbook.md) -----------------------------------------
+PROJECT_HEADER = [
+    "年度",
+    "部门编码",
+    "部门名称",
+    "单位编码",
+    "单位名称",
+    "项目编码",
+    "项目名称",
+    "项目类型",
+    "年初预算",
+    "上年结转",
+]
+BUDGET_HEADER = ["年度", "部门编码", "基本支出", "三公经费预算", "政府采购预算"]
+ADJUSTMENT_HEADER = ["项目编码", "调整文号", "日期", "调整金额", "说明"]
+PAYMENT_HEADER = ["部门编码", "凭证号", "日期", "金额", "项目编码", "三公经费", "政府采购", "摘要"]
+
+
+def project_row(
+    code: str,
+    *,
+    year: int = 2024,
+    department: str = "309",
+    department_name: str = "新乡市医疗保障局",
+    unit: str | None = None,
+    unit_name: str | None = None,
+    name: str | None = None,
+    type: str = "特定目标类",
+    initial: Any = 100,
+    carryover: Any = None,
+) -> list[Any]:
+    """A row of sheet 项目; the unit defaults to the department's 002 unit."""
+    return [
+        year,
+        department,
+        department_name,
+        unit or f"{department}002",
+        unit_name or f"{department_name}本级",
+        code,
+        name or f"项目{code}",
+        type,
+        initial,
+        carryover,
+    ]
+
+
+def payment_row(
+    voucher: str,
+    day: Any,
+    amount: Any,
+    *,
+    department: str = "309",
+    project: str | None = None,
+    three_public: str | None = None,
+    procurement: str | None = None,
+    summary: str | None = None,
+) -> list[Any]:
+    """A row of sheet 支出."""
+    return [department, voucher, day, amount, project, three_public, procurement, summary]
+
+
+def database_state() -> dict[str, list[tuple]]:
+    """Every row of every model of the project's apps, history tables included."""
+    from django.apps import apps
+
+    state = {}
+    for app_label in ("budgets", "performance", "tracking"):
+        try:
+            config = apps.get_app_config(app_label)
+        except LookupError:
+            continue
+        for model in config.get_models():
+            rows = model.objects.order_by("pk").values_list()
+            state[model._meta.label] = [tuple(map(repr, row)) for row in rows]
+    return state
