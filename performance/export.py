@@ -21,7 +21,7 @@ def contribute(ctx: ExportContext) -> None:
                 "level2": i.level2,
                 "name": i.name,
                 **target_to_contract(i.target),
-                "weight": None if i.weight is None else format_decimal(i.weight),
+                "weight": None if i.weight is None else format_decimal(i.weight.normalize()),
                 "note": i.note,
                 "actual": None,
                 "_id": i.pk,

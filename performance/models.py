@@ -1,18 +1,20 @@
-"""Performance indicators of projects, and the reusable indicator library."""
+"""Performance indicators of projects, the indicator library, and department targets."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from budgets.models import Project
+from budgets.models import Department, Project
 
-from .choices import LEVEL1_CHOICES, LEVEL1_NAMES
-from .values import DEADLINE, KIND_LABELS, TargetValue, target_to_contract
+from .choices import DEPARTMENT_METRIC_LABELS, DEPARTMENT_METRICS, LEVEL1_CHOICES, LEVEL1_NAMES
+from .department import DEPARTMENT_TARGET_MAX_LENGTH, parse_department_target
+from .values import DEADLINE, KIND_LABELS, TargetValue, ValueError_, target_to_contract
 
 KIND_CHOICES = tuple(KIND_LABELS.items())
 
@@ -108,3 +110,49 @@ class IndicatorTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level1}/{self.name}"
+
+
+class DepartmentTarget(models.Model):
+    """A department's target for one 投入管理 rate of a year (预算11表), e.g. 预算执行率 ≥90%."""
+
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="performance_targets",
+        verbose_name="部门",
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    metric = models.CharField("指标", max_length=40, choices=DEPARTMENT_METRICS)
+    target = models.CharField("目标值", max_length=DEPARTMENT_TARGET_MAX_LENGTH)
+    note = models.TextField("说明", blank=True, default="")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "部门整体绩效目标"
+        verbose_name_plural = "部门整体绩效目标"
+        ordering = ["year", "department__code", "metric"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year", "metric"], name="department_target_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_metric_display()} {self.target}"
+
+    def clean(self) -> None:
+        if self.metric not in DEPARTMENT_METRIC_LABELS or self.year is None:
+            return  # the field validators report these
+        try:
+            parse_department_target(
+                self.target, year=self.year, metric_label=DEPARTMENT_METRIC_LABELS[self.metric]
+            )
+        except ValueError_ as exc:
+            raise ValidationError({"target": exc.message}) from exc
+
+    @property
+    def parsed(self) -> TargetValue:
+        """The target's meaning; raises ValueError_ when it is not a percentage."""
+        return parse_department_target(
+            self.target, year=self.year, metric_label=DEPARTMENT_METRIC_LABELS[self.metric]
+        )

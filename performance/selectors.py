@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from budgets.models import Project
-from budgets.rates import BudgetFigures
-from budgets.selectors import project_figures
+from budgets.models import Department, Project
+from budgets.rates import BudgetFigures, completion_rate
+from budgets.selectors import DepartmentFigures, department_figures, project_figures
+from tracking.choices import SUBMITTED_STATUSES, Stage
+from tracking.models import Report, Round
 
+from .choices import (
+    METRIC_ADJUSTMENT,
+    METRIC_CARRYOVER,
+    METRIC_EXECUTION,
+    METRIC_MONITORING_COMPLETION,
+    METRIC_PROCUREMENT,
+    METRIC_SELF_EVALUATION_COMPLETION,
+    METRIC_TARGET_COMPLETION,
+    METRIC_THREE_PUBLIC,
+)
 from .models import Indicator
 from .review import ReviewInput, ReviewResult, review_targets
 
@@ -24,8 +38,15 @@ def indicators_by_project(projects: QuerySet[Project]) -> dict[int, list[Indicat
 
 
 def review_inputs(indicators: list[Indicator]) -> list[ReviewInput]:
+    # The column keeps 3 places; without normalising, messages would say "权重合计为60.000".
     return [
-        ReviewInput(level1=i.level1, name=i.name, raw=i.raw, target=i.target, weight=i.weight)
+        ReviewInput(
+            level1=i.level1,
+            name=i.name,
+            raw=i.raw,
+            target=i.target,
+            weight=None if i.weight is None else i.weight.normalize(),
+        )
         for i in indicators
     ]
 
@@ -46,3 +67,67 @@ def project_reviews(
         )
         for pk, fig in figures.items()
     }
+
+
+@dataclass(frozen=True)
+class DepartmentRates:
+    """The eight 投入管理 rates of one department and year, in percent at full precision."""
+
+    department_id: int
+    projects: int
+    figures: DepartmentFigures | None
+    rates: dict[str, Decimal | None]
+
+
+def department_rates(
+    year: int, as_of: date, departments: QuerySet[Department]
+) -> dict[int, DepartmentRates]:
+    """The 预算11表 rates of every given department from the system's own data (fixed queries);
+    completion rates count projects as rates-and-scoring.md defines them."""
+    ids = departments.order_by().values("pk")
+    projects = Project.objects.filter(year=year, department__in=ids)
+    department_of = dict(projects.order_by().values_list("pk", "department_id"))
+    figures = department_figures(year, as_of, departments)
+    reviews = project_reviews(projects, as_of)
+    latest = (
+        Round.objects.filter(year=year, stage=Stage.MONITORING).order_by("-as_of", "-pk").first()
+    )
+    submitted = Report.objects.filter(
+        project__in=projects.values("pk"), status__in=SUBMITTED_STATUSES
+    )
+    monitored = (
+        set(submitted.filter(round=latest).values_list("project_id", flat=True))
+        if latest is not None
+        else set()
+    )
+    evaluated = set(
+        submitted.filter(round__year=year, round__stage=Stage.SELF_EVALUATION).values_list(
+            "project_id", flat=True
+        )
+    )
+    total: Counter = Counter(department_of.values())
+    passed: Counter = Counter(department_of[pk] for pk, review in reviews.items() if review.passed)
+    monitoring: Counter = Counter(department_of[pk] for pk in monitored)
+    evaluation: Counter = Counter(department_of[pk] for pk in evaluated)
+    result = {}
+    for department_id in departments.order_by().values_list("pk", flat=True):
+        fig = figures.get(department_id)
+        count = total[department_id]
+        result[department_id] = DepartmentRates(
+            department_id=department_id,
+            projects=count,
+            figures=fig,
+            rates={
+                METRIC_EXECUTION: fig.budget.execution_rate if fig else None,
+                METRIC_ADJUSTMENT: fig.budget.adjustment_rate if fig else None,
+                METRIC_CARRYOVER: fig.budget.carryover_rate if fig else None,
+                METRIC_THREE_PUBLIC: fig.three_public_control_rate if fig else None,
+                METRIC_PROCUREMENT: fig.procurement_execution_rate if fig else None,
+                METRIC_TARGET_COMPLETION: completion_rate(passed[department_id], count),
+                METRIC_MONITORING_COMPLETION: completion_rate(monitoring[department_id], count),
+                METRIC_SELF_EVALUATION_COMPLETION: completion_rate(
+                    evaluation[department_id], count
+                ),
+            },
+        )
+    return result

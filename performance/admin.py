@@ -1,0 +1,96 @@
+"""Admin pages of the performance app; lists go through the same access rule as the pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from budgets.access import CHANGE, restrict
+from budgets.admin import DepartmentScopedAdmin
+from budgets.models import Department, Project
+
+from .models import DepartmentTarget, Indicator, IndicatorTemplate
+from .services import INDICATOR_LOCKED
+from .values import ValueError_, parse_target
+
+
+class IndicatorAdminForm(forms.ModelForm):
+    """Reads 指标值 with the same grammar as the editor and the importer."""
+
+    class Meta:
+        model = Indicator
+        fields = ["project", "level1", "level2", "name", "raw", "weight", "note", "position"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        project = cleaned.get("project")
+        if self.instance.pk and self.instance.project.targets_locked:
+            raise forms.ValidationError(INDICATOR_LOCKED)
+        if project is None:
+            return cleaned
+        if project.targets_locked:
+            raise forms.ValidationError(INDICATOR_LOCKED)
+        raw = cleaned.get("raw")
+        if raw is not None:
+            try:
+                # Set before the model's own validation, which needs kind and the rest.
+                self.instance.set_target(parse_target(raw, project.year))
+            except ValueError_ as exc:
+                self.add_error("raw", exc.message)
+        return cleaned
+
+
+def _locked(obj: Indicator | None) -> bool:
+    return obj is not None and obj.project.targets_locked
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(DepartmentScopedAdmin):
+    department_field = "project__department"
+    form = IndicatorAdminForm
+    list_display = ("project", "level1", "level2", "name", "raw", "kind", "weight")
+    list_filter = ("level1", "kind", "project__year", "project__department")
+    search_fields = ("name", "raw", "level2", "project__code", "project__name")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+    readonly_fields = ("kind", "comparator", "value", "upper", "unit")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project":
+            kwargs["queryset"] = restrict(Project.objects.all(), request.user, CHANGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        # Locked targets stay read-only here too; returning the self-evaluation unlocks them.
+        if _locked(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if _locked(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(IndicatorTemplate)
+class IndicatorTemplateAdmin(admin.ModelAdmin):
+    """The indicator library is shared by every department."""
+
+    list_display = ("level1", "level2", "name", "typical_value", "unit", "usage_count")
+    list_filter = ("level1",)
+    search_fields = ("name", "level2", "typical_value", "description")
+
+
+@admin.register(DepartmentTarget)
+class DepartmentTargetAdmin(DepartmentScopedAdmin):
+    list_display = ("year", "department", "metric", "target", "note")
+    list_filter = ("year", "metric", "department")
+    search_fields = ("department__code", "department__name", "target", "note")
+    list_select_related = ("department",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "department":
+            kwargs["queryset"] = restrict(
+                Department.objects.all(), request.user, CHANGE, department_field="pk"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

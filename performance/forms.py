@@ -1,0 +1,85 @@
+"""Forms of the performance pages: they read input; the services judge it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .choices import DEPARTMENT_METRICS, LEVEL1_CHOICES
+from .models import Indicator
+from .services import parse_weight
+
+
+class ServiceErrorsMixin:
+    """Show a service's ValidationError on the form's fields (or above the form)."""
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for field, messages in exc.message_dict.items():
+                target = field if field in self.fields else None
+                for message in messages:
+                    self.add_error(target, message)
+        else:
+            for message in exc.messages:
+                self.add_error(None, message)
+
+
+class IndicatorForm(ServiceErrorsMixin, forms.Form):
+    """One indicator as staff type it. Fields are optional here so that the service's
+    Chinese messages (e.g. 指标值不能为空) are the ones shown."""
+
+    level1 = forms.CharField(
+        label="一级指标",
+        required=False,
+        widget=forms.Select(choices=[("", "请选择"), *LEVEL1_CHOICES]),
+    )
+    level2 = forms.CharField(label="二级指标", required=False)
+    name = forms.CharField(label="三级指标", required=False)
+    # Not stripped: the preview and the stored raw text see what was typed.
+    value = forms.CharField(label="指标值", required=False, strip=False)
+    weight = forms.CharField(label="权重", required=False)
+    note = forms.CharField(
+        label="指标值说明", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    @classmethod
+    def for_indicator(cls, indicator: Indicator) -> IndicatorForm:
+        weight = "" if indicator.weight is None else f"{indicator.weight.normalize():f}"
+        return cls(
+            initial={
+                "level1": indicator.level1,
+                "level2": indicator.level2,
+                "name": indicator.name,
+                "value": indicator.raw,
+                "weight": weight,
+                "note": indicator.note,
+            }
+        )
+
+    def clean_weight(self):
+        return parse_weight(self.cleaned_data.get("weight") or "")
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "level1": data["level1"],
+            "level2": data["level2"],
+            "name": data["name"],
+            "value": data["value"],
+            "weight": data["weight"],
+            "note": data["note"],
+        }
+
+
+class DepartmentTargetsForm(ServiceErrorsMixin, forms.Form):
+    """The eight 预算11表 targets of a department and year: target text and note each."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for metric, label in DEPARTMENT_METRICS:
+            self.fields[metric] = forms.CharField(label=label, required=False)
+            self.fields[f"{metric}__note"] = forms.CharField(label=f"{label}说明", required=False)
+
+    def targets(self) -> dict[str, tuple[str, str]]:
+        data = self.cleaned_data
+        return {metric: (data[metric], data[f"{metric}__note"]) for metric, _ in DEPARTMENT_METRICS}

@@ -1,0 +1,153 @@
+"""Admin pages of the performance app: lists narrowed by the access rule, values parsed."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from performance.choices import METRIC_EXECUTION
+from performance.department import DEPARTMENT_TARGET_NOT_PERCENT
+from performance.models import DepartmentTarget, Indicator, IndicatorTemplate
+from performance.services import INDICATOR_LOCKED
+from performance.values import VALUE_EMPTY
+
+from .conftest import make_indicator
+
+INDICATORS = "/admin/performance/indicator/"
+TEMPLATES = "/admin/performance/indicatortemplate/"
+TARGETS = "/admin/performance/departmenttarget/"
+
+
+def html_of(response) -> str:
+    return response.content.decode()
+
+
+def indicator_form(project, **changes) -> dict:
+    return {
+        "project": project.pk,
+        "level1": "满意度指标",
+        "level2": "",
+        "name": "参保群众满意度",
+        "raw": "≥95%",
+        "weight": "",
+        "note": "",
+        "position": "0",
+    } | changes
+
+
+@pytest.fixture
+def alice_in_admin(alice):
+    """Alice with the admin site and the performance permissions, still staff of 309."""
+    alice.is_staff = True
+    alice.save()
+    alice.user_permissions.add(*Permission.objects.filter(content_type__app_label="performance"))
+    return alice
+
+
+def test_admins_list_search_and_filter_indicators(client_of, adam, project_a, project_b):
+    make_indicator(project_a, "满意度指标", "参保群众满意度", "≥95%")
+    make_indicator(project_b, "产出指标", "报道次数", "≥10次")
+    client = client_of(adam)
+    html = html_of(client.get(INDICATORS))
+    assert "参保群众满意度" in html and "报道次数" in html
+    html = html_of(client.get(INDICATORS, {"q": "报道"}))
+    assert "报道次数" in html and "参保群众满意度" not in html
+    html = html_of(client.get(INDICATORS, {"level1": "满意度指标"}))
+    assert "参保群众满意度" in html and "报道次数" not in html
+    html = html_of(client.get(INDICATORS, {"kind": "quantitative"}))
+    assert "参保群众满意度" in html
+
+
+def test_an_indicator_added_in_the_admin_gets_its_meaning(client_of, adam, project_a):
+    response = client_of(adam).post(f"{INDICATORS}add/", indicator_form(project_a))
+    assert response.status_code == 302
+    indicator = Indicator.objects.get()
+    assert (indicator.kind, indicator.comparator, indicator.value, indicator.unit) == (
+        "quantitative",
+        ">=",
+        "95",
+        "%",
+    )
+
+
+def test_a_value_the_grammar_refuses_is_refused_in_the_admin(client_of, adam, project_a):
+    # A zero-width space passes the form's "required" check; the grammar reads it as empty.
+    response = client_of(adam).post(f"{INDICATORS}add/", indicator_form(project_a, raw="\u200b"))
+    assert response.status_code == 200
+    assert VALUE_EMPTY in html_of(response)
+    assert not Indicator.objects.exists()
+
+
+def test_the_indicator_history_is_in_the_admin(client_of, adam, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    assert client_of(adam).get(f"{INDICATORS}{indicator.pk}/history/").status_code == 200
+
+
+def test_staff_in_the_admin_see_and_change_only_their_departments_indicators(
+    client_of, alice_in_admin, project_a, project_b
+):
+    mine = make_indicator(project_a, "满意度指标", "参保群众满意度", "≥95%")
+    theirs = make_indicator(project_b, "产出指标", "报道次数", "≥10次")
+    client = client_of(alice_in_admin)
+    html = html_of(client.get(INDICATORS))
+    assert mine.name in html and theirs.name not in html
+    assert client.get(f"{INDICATORS}{mine.pk}/change/").status_code == 200
+    assert client.get(f"{INDICATORS}{theirs.pk}/change/").status_code in (302, 403, 404)
+    before = list(Indicator.objects.values_list("pk", "project_id", "name"))
+    response = client.post(f"{INDICATORS}add/", indicator_form(project_b, name="偷偷加的"))
+    assert response.status_code == 200  # project_b is not a valid choice for alice
+    assert list(Indicator.objects.values_list("pk", "project_id", "name")) == before
+
+
+def test_locked_targets_are_read_only_in_the_admin(client_of, adam, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    type(project_a).objects.filter(pk=project_a.pk).update(targets_locked=True)
+    client = client_of(adam)
+    response = client.post(
+        f"{INDICATORS}{indicator.pk}/change/",
+        indicator_form(project_a, level1="产出指标", name="场次", raw="≥99场"),
+    )
+    assert response.status_code == 403
+    indicator.refresh_from_db()
+    assert indicator.raw == "≥10场"
+    response = client.post(f"{INDICATORS}add/", indicator_form(project_a))
+    assert INDICATOR_LOCKED in html_of(response)
+    assert Indicator.objects.count() == 1
+
+
+def test_the_indicator_library_is_searchable_in_the_admin(client_of, adam):
+    IndicatorTemplate.objects.create(level1="产出指标", name="培训场次", typical_value="≥10场")
+    IndicatorTemplate.objects.create(level1="满意度指标", name="学员满意度", typical_value="≥95%")
+    html = html_of(client_of(adam).get(TEMPLATES, {"q": "培训"}))
+    assert "培训场次" in html and "学员满意度" not in html
+
+
+def test_a_department_target_that_is_not_a_percentage_is_refused_in_the_admin(
+    client_of, adam, department_a
+):
+    form = {"department": department_a.pk, "year": "2024", "metric": METRIC_EXECUTION}
+    response = client_of(adam).post(f"{TARGETS}add/", form | {"target": "较高", "note": ""})
+    assert DEPARTMENT_TARGET_NOT_PERCENT.format(metric="预算执行率", raw="较高") in html_of(
+        response
+    )
+    assert not DepartmentTarget.objects.exists()
+    response = client_of(adam).post(f"{TARGETS}add/", form | {"target": "≥95%", "note": ""})
+    assert response.status_code == 302 and DepartmentTarget.objects.get().target == "≥95%"
+
+
+def test_staff_in_the_admin_see_only_their_departments_targets(
+    client_of, alice_in_admin, department_a, department_b
+):
+    DepartmentTarget.objects.create(
+        department=department_a, year=2024, metric=METRIC_EXECUTION, target="≥91%"
+    )
+    theirs = DepartmentTarget.objects.create(
+        department=department_b, year=2024, metric=METRIC_EXECUTION, target="≥97%"
+    )
+    client = client_of(alice_in_admin)
+    html = html_of(client.get(TARGETS))
+    assert "≥91%" in html and "≥97%" not in html
+    assert client.get(f"{TARGETS}{theirs.pk}/change/").status_code in (302, 403, 404)
+    form = {"department": department_b.pk, "year": "2025", "metric": METRIC_EXECUTION}
+    client.post(f"{TARGETS}add/", form | {"target": "≥90%", "note": ""})
+    assert DepartmentTarget.objects.count() == 2

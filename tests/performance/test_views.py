@@ -1,0 +1,413 @@
+"""Pages of the performance app: target review list, a project's targets and the editor,
+the value preview, the library search and department targets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from budgets.models import Project
+from performance.choices import METRIC_EXECUTION, METRIC_TARGET_COMPLETION
+from performance.department import DEPARTMENT_TARGET_NOT_PERCENT
+from performance.models import DepartmentTarget, Indicator, IndicatorTemplate
+from performance.review import REVIEW_COST_AT_LEAST, REVIEW_MISSING_LEVEL1
+from performance.services import INDICATOR_DUPLICATE, INDICATOR_LOCKED
+from performance.values import VALUE_EMPTY, VALUE_TOO_LONG
+from performance.workbook import UNKNOWN_LEVEL1, WEIGHT_NOT_POSITIVE
+from tests.factories import PaymentFactory, ProjectFactory
+
+from .conftest import complete_targets, make_indicator
+
+
+def snapshot() -> list[tuple]:
+    return list(
+        Indicator.objects.order_by("pk").values_list("pk", "level1", "name", "raw", "weight")
+    )
+
+
+def html_of(response) -> str:
+    return response.content.decode()
+
+
+def lock(project: Project) -> None:
+    Project.objects.filter(pk=project.pk).update(targets_locked=True)
+
+
+def targets_url(project: Project) -> str:
+    return reverse("performance:project_targets", args=[project.pk])
+
+
+def add_url(project: Project) -> str:
+    return reverse("performance:indicator_add", args=[project.pk])
+
+
+NEW = {"level1": "产出指标", "level2": "数量指标", "name": "印刷告知书", "value": "15万册"}
+
+
+# --- no access ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("performance:review_list", []),
+        ("performance:project_targets", [1]),
+        ("performance:indicator_edit", [1]),
+        ("performance:value_preview", []),
+        ("performance:library_search", []),
+        ("performance:department_targets", []),
+        ("performance:table_12", []),
+        ("performance:table_11", []),
+    ],
+)
+def test_anonymous_visitors_are_sent_to_the_login_page(client, db, name, args):
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_anonymous_posts_write_nothing(client, project_a):
+    response = client.post(add_url(project_a), NEW)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert snapshot() == []
+
+
+def test_the_review_list_is_in_the_navigation(client_of, alice):
+    html = html_of(client_of(alice).get("/"))
+    assert f'href="{reverse("performance:review_list")}"' in html and "目标审核" in html
+
+
+# --- 目标审核 list ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reviewed(project_a, project_b):
+    """project_a passes; project_b has no 效益指标 and a cost written with ≥ (a warning)."""
+    complete_targets(project_a)
+    make_indicator(project_b, "成本指标", "宣传报道总成本", "≥5万元")
+    make_indicator(project_b, "产出指标", "报道次数", "≥10次")
+    make_indicator(project_b, "满意度指标", "直接服务对象满意度", "≥95%")
+    return project_a, project_b
+
+
+def test_the_review_list_shows_each_failure_with_its_reason_and_warnings_apart(
+    client_of, rita, reviewed
+):
+    html = html_of(client_of(rita).get(reverse("performance:review_list")))
+    passed, failed = reviewed
+    assert passed.name in html and failed.name in html
+    missing = REVIEW_MISSING_LEVEL1.format(level1="效益指标")
+    warning = REVIEW_COST_AT_LEAST.format(name="宣传报道总成本", raw="≥5万元")
+    assert f'<li class="failure"><span class="tag bad">不通过</span> {missing}</li>' in html
+    assert f'<li class="warning"><span class="tag warn">提示</span> {warning}</li>' in html
+    assert '<span class="tag ok">通过 1</span>' in html
+    assert '<span class="tag bad">未通过 1</span>' in html
+    assert '<span class="tag warn">有提示 1</span>' in html
+
+
+def test_staff_see_only_their_own_departments_projects(client_of, alice, reviewed):
+    html = html_of(client_of(alice).get(reverse("performance:review_list")))
+    assert reviewed[0].name in html and reviewed[1].name not in html
+    assert "西峡县医疗保障局本级" not in html
+
+
+def test_the_review_list_filters_by_department_and_result(client_of, rita, reviewed):
+    client = client_of(rita)
+    url = reverse("performance:review_list")
+    html = html_of(client.get(url, {"department": "044"}))
+    assert reviewed[1].name in html and reviewed[0].name not in html
+    html = html_of(client.get(url, {"status": "failed"}))
+    assert reviewed[1].name in html and reviewed[0].name not in html
+
+
+def test_bob_cannot_list_alices_department(client_of, bob, reviewed):
+    url = reverse("performance:review_list")
+    assert client_of(bob).get(url, {"department": "309"}).status_code == 404
+
+
+def test_a_year_without_projects_shows_an_empty_list(client_of, alice, reviewed):
+    response = client_of(alice).get(reverse("performance:review_list"), {"year": "2030"})
+    assert response.status_code == 200 and "暂无项目" in html_of(response)
+
+
+def _projects_with_indicators(unit, n: int) -> None:
+    for _ in range(n):
+        project = ProjectFactory(unit=unit)
+        make_indicator(project, "成本指标", "项目成本", "≥1万元")
+        make_indicator(project, "产出指标", "场次", "≥10场", weight="30")
+        PaymentFactory(project=project)
+
+
+def test_the_review_list_runs_the_same_queries_for_5_and_for_50_projects(client_of, rita, unit_a):
+    client = client_of(rita)
+    url = reverse("performance:review_list")
+    _projects_with_indicators(unit_a, 5)
+    client.get(url)  # warm the session and settings rows
+    with CaptureQueriesContext(connection) as five:
+        assert client.get(url).status_code == 200
+    _projects_with_indicators(unit_a, 45)
+    with CaptureQueriesContext(connection) as fifty:
+        response = client.get(url)
+    assert html_of(response).count('<span class="tag bad">未通过</span>') == 50
+    assert len(fifty) == len(five)
+
+
+# --- a project's targets --------------------------------------------------------------------------
+
+
+def test_the_targets_page_groups_indicators_with_their_meaning(client_of, alice, project_a):
+    complete_targets(project_a)
+    make_indicator(project_a, "产出指标", "窗口工作人员补助数量", "≥11500人次", note="按人次")
+    html = html_of(client_of(alice).get(targets_url(project_a)))
+    for level1 in ("成本指标", "产出指标", "效益指标", "满意度指标"):
+        assert f'<h2 id="{level1}">{level1}' in html
+    assert "≥11500人次" in html and "定量 · ≥ 11500 人次" in html and "按人次" in html
+    assert "定性，评价时人工判定" in html
+    assert '<span class="tag ok">通过</span>' in html
+    assert 'id="indicator-add-form"' in html
+    assert reverse("budgets:project_detail", args=[project_a.pk]) in html
+    assert f'hx-get="{reverse("performance:value_preview")}"' in html
+    assert 'hx-trigger="keyup changed delay:300ms, paste delay:100ms"' in html
+
+
+def test_the_targets_page_shows_the_review_failures(client_of, alice, project_a):
+    make_indicator(project_a, "产出指标", "场次", "≥10场")
+    html = html_of(client_of(alice).get(targets_url(project_a)))
+    assert REVIEW_MISSING_LEVEL1.format(level1="满意度指标") in html
+    assert '<span class="tag bad">未通过</span>' in html
+
+
+def test_bob_cannot_see_alices_project_targets(client_of, bob, project_a):
+    assert client_of(bob).get(targets_url(project_a)).status_code == 404
+
+
+def test_the_reviewer_reads_any_projects_targets(client_of, rita, project_a):
+    response = client_of(rita).get(targets_url(project_a))
+    assert response.status_code == 200 and project_a.name in html_of(response)
+
+
+def test_locked_targets_are_shown_read_only_with_the_lock_message(client_of, alice, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    lock(project_a)
+    html = html_of(client_of(alice).get(targets_url(project_a)))
+    assert INDICATOR_LOCKED in html
+    assert 'id="indicator-add-form"' not in html
+    assert reverse("performance:indicator_edit", args=[indicator.pk]) not in html
+
+
+# --- the editor -------------------------------------------------------------------------------
+
+
+def test_staff_add_an_indicator_and_come_back_to_the_targets(client_of, alice, project_a):
+    response = client_of(alice).post(add_url(project_a), NEW | {"weight": "10"}, follow=True)
+    assert response.redirect_chain == [(targets_url(project_a), 302)]
+    assert "已添加指标“印刷告知书”" in html_of(response)
+    indicator = Indicator.objects.get()
+    assert (indicator.raw, indicator.unit, indicator.weight) == ("15万册", "万册", Decimal(10))
+
+
+@pytest.mark.parametrize(
+    "change, field_message",
+    [
+        ({"value": ""}, VALUE_EMPTY),
+        ({"value": "很" * 5000}, VALUE_TOO_LONG),
+        ({"level1": "过程指标"}, UNKNOWN_LEVEL1.format(value="过程指标")),
+        ({"weight": "abc"}, WEIGHT_NOT_POSITIVE.format(value="abc")),
+        ({"weight": "-5"}, WEIGHT_NOT_POSITIVE.format(value="-5")),
+        ({"weight": "0"}, WEIGHT_NOT_POSITIVE.format(value="0")),
+    ],
+)
+def test_bad_input_is_shown_in_chinese_and_nothing_is_written(
+    client_of, alice, project_a, change, field_message
+):
+    response = client_of(alice).post(add_url(project_a), NEW | change)
+    assert response.status_code == 200
+    assert field_message in html_of(response)
+    assert snapshot() == []
+
+
+def test_the_same_name_twice_in_a_group_is_shown_and_not_written(client_of, alice, project_a):
+    client = client_of(alice)
+    client.post(add_url(project_a), NEW)
+    before = snapshot()
+    html = html_of(client.post(add_url(project_a), NEW | {"value": "20万册"}))
+    assert INDICATOR_DUPLICATE.format(level1="产出指标", name="印刷告知书") in html
+    assert snapshot() == before
+
+
+def test_a_refused_form_keeps_what_was_typed(client_of, alice, project_a):
+    html = html_of(client_of(alice).post(add_url(project_a), NEW | {"value": "", "note": "备注"}))
+    assert 'value="印刷告知书"' in html and ">备注</textarea>" in html
+
+
+def test_bob_cannot_add_to_alices_project(client_of, bob, project_a):
+    assert client_of(bob).post(add_url(project_a), NEW).status_code == 404
+    assert snapshot() == []
+
+
+def test_locked_targets_refuse_a_new_indicator(client_of, alice, project_a):
+    lock(project_a)
+    response = client_of(alice).post(add_url(project_a), NEW)
+    assert INDICATOR_LOCKED in html_of(response)
+    assert snapshot() == []
+
+
+def test_staff_edit_an_indicator(client_of, alice, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场", weight="20")
+    url = reverse("performance:indicator_edit", args=[indicator.pk])
+    client = client_of(alice)
+    form = html_of(client.get(url))
+    assert 'value="≥10场"' in form and 'value="20"' in form
+    response = client.post(url, {"level1": "产出指标", "name": "培训场次", "value": "≥12场"})
+    assert response.status_code == 302 and response["Location"] == targets_url(project_a)
+    indicator.refresh_from_db()
+    assert (indicator.name, indicator.raw, indicator.value, indicator.weight) == (
+        "培训场次",
+        "≥12场",
+        "12",
+        None,
+    )
+
+
+def test_an_edit_with_an_empty_value_is_refused(client_of, alice, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    before = snapshot()
+    url = reverse("performance:indicator_edit", args=[indicator.pk])
+    response = client_of(alice).post(url, {"level1": "产出指标", "name": "场次", "value": " "})
+    assert VALUE_EMPTY in html_of(response)
+    assert snapshot() == before
+
+
+def test_bob_cannot_edit_or_delete_alices_indicator(client_of, bob, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    before = snapshot()
+    client = client_of(bob)
+    edit = reverse("performance:indicator_edit", args=[indicator.pk])
+    delete = reverse("performance:indicator_delete", args=[indicator.pk])
+    assert client.get(edit).status_code == 404
+    assert client.post(edit, {"level1": "产出指标", "name": "x", "value": "1"}).status_code == 404
+    assert client.post(delete).status_code == 404
+    assert snapshot() == before
+
+
+def test_locked_targets_refuse_an_edit(client_of, alice, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    lock(project_a)
+    before = snapshot()
+    url = reverse("performance:indicator_edit", args=[indicator.pk])
+    client = client_of(alice)
+    page = html_of(client.get(url))
+    assert INDICATOR_LOCKED in page and '<form method="post" class="card">' not in page
+    response = client.post(url, {"level1": "产出指标", "name": "改", "value": "1"})
+    assert INDICATOR_LOCKED in html_of(response)
+    assert snapshot() == before
+
+
+def test_staff_delete_an_indicator(client_of, alice, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    url = reverse("performance:indicator_delete", args=[indicator.pk])
+    client = client_of(alice)
+    assert client.get(url).status_code == 405
+    response = client.post(url, follow=True)
+    assert "已删除指标“场次”" in html_of(response)
+    assert snapshot() == []
+
+
+def test_locked_targets_refuse_a_deletion(client_of, alice, project_a):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    lock(project_a)
+    url = reverse("performance:indicator_delete", args=[indicator.pk])
+    response = client_of(alice).post(url, follow=True)
+    assert INDICATOR_LOCKED in html_of(response)
+    assert Indicator.objects.filter(pk=indicator.pk).exists()
+
+
+# --- the value preview and the library search -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("≥95%", "定量 · ≥ 95 %"),
+        ("≤1433.6万\n元", "定量 · ≤ 1433.6 万元"),
+        ("明显提升", "定性，评价时人工判定"),
+        ("12月底前", "时限 · 2024-12-31 前完成"),
+        ("不低于上年", "与上年比较 · 不低于上年"),
+        ("", VALUE_EMPTY),
+        ("很" * 5000, VALUE_TOO_LONG),
+    ],
+)
+def test_the_preview_says_how_the_value_is_understood(client_of, alice, value, shown):
+    url = reverse("performance:value_preview")
+    response = client_of(alice).get(url, {"value": value, "year": "2024"})
+    assert response.status_code == 200
+    assert html_of(response).strip().endswith(f">{shown}</span>")
+
+
+def test_an_empty_value_is_previewed_as_an_error(client_of, alice):
+    html = html_of(client_of(alice).get(reverse("performance:value_preview")))
+    assert 'data-preview="error"' in html and "指标值不能为空" in html
+
+
+def test_the_library_search_returns_entries_ready_to_fill_the_form(client_of, alice):
+    IndicatorTemplate.objects.create(
+        level1="满意度指标",
+        level2="服务对象满意度指标",
+        name="参保群众满意度",
+        typical_value="≥95%",
+        unit="%",
+        usage_count=3,
+    )
+    url = reverse("performance:library_search")
+    html = html_of(client_of(alice).get(url, {"q": "满意", "level1": ""}))
+    assert "参保群众满意度" in html
+    assert 'data-level1="满意度指标"' in html and 'data-value="≥95%"' in html
+    assert "没有与“无此指标”匹配" in html_of(client_of(alice).get(url, {"q": "无此指标"}))
+
+
+# --- department targets -----------------------------------------------------------------------
+
+
+def targets_page(**params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{reverse('performance:department_targets')}?{query}"
+
+
+def test_staff_see_their_departments_targets_and_computed_rates(client_of, alice, project_a):
+    complete_targets(project_a)
+    PaymentFactory(project=project_a, amount=Decimal("45"))
+    html = html_of(client_of(alice).get(targets_page(year=2024)))
+    assert "新乡市医疗保障局" in html
+    assert "常用目标值：≥90%" in html
+    assert '<td class="num">90.00%</td>' in html  # 45 of 50 spent
+    assert '<td class="num">100.00%</td>' in html  # the one project passes review
+    assert html.count("<tr>") == 1 + 8
+
+
+def test_staff_set_a_target_and_a_bad_one_is_refused(client_of, alice, department_a):
+    client = client_of(alice)
+    url = targets_page(year=2024, department="309")
+    response = client.post(url, {METRIC_EXECUTION: "≥95%", f"{METRIC_EXECUTION}__note": "省定"})
+    assert response.status_code == 302
+    assert DepartmentTarget.objects.get().target == "≥95%"
+    html = html_of(client.post(url, {METRIC_EXECUTION: "≥95%", METRIC_TARGET_COMPLETION: "全部"}))
+    assert DEPARTMENT_TARGET_NOT_PERCENT.format(metric="绩效目标编制完成率", raw="全部") in html
+    assert list(DepartmentTarget.objects.values_list("metric", "target", "note")) == [
+        (METRIC_EXECUTION, "≥95%", "省定")
+    ]
+
+
+def test_bob_cannot_see_or_set_alices_department_targets(client_of, bob, department_a):
+    client = client_of(bob)
+    url = targets_page(year=2024, department="309")
+    assert client.get(url).status_code == 404
+    assert client.post(url, {METRIC_EXECUTION: "≥95%"}).status_code == 404
+    assert not DepartmentTarget.objects.exists()
+
+
+def test_the_reviewer_chooses_any_department(client_of, rita, department_a, department_b):
+    html = html_of(client_of(rita).get(targets_page(year=2024, department="044")))
+    assert "西峡县医疗保障局本级" in html and 'name="execution_rate"' in html
