@@ -76,4 +76,17 @@ def load_demo(samples: Path) -> DemoReport:
         )
         _fill_monitoring(monitoring, report)
     report.lines.append("填报轮次：2024年运行监控（截至07月31日）、2024年绩效自评（截至12月31日）")
+    _queue_reminders(report)
     return report
+
+
+def _queue_reminders(report: DemoReport) -> None:
+    """Send today's reminder pass through the broker: the worker `make run` starts runs it."""
+    from .tasks import remind_task
+
+    try:
+        remind_task.delay()
+    except Exception as exc:  # the demo still loads when no broker is reachable
+        report.lines.append(f"提醒任务未能发送到消息队列：{exc}")
+        return
+    report.lines.append("已将今日提醒任务发送到 Celery（worker 启动后生成站内消息）")
