@@ -405,6 +405,11 @@ def _table_11_sheet(
         if item.note:
             explanation += f"\n说明：{item.note}"
         _put(ws, row, 7, explanation)
+        # Spreadsheet programs do not grow a row for wrapped text on their own when opening
+        # a generated file; size it from the text (about two CJK characters per width unit).
+        width = ws.column_dimensions[get_column_letter(7)].width or 40
+        lines = sum(max(1, -(-len(part) * 2 // int(width))) for part in explanation.split("\n"))
+        ws.row_dimensions[row].height = max(18, 15 * lines)
         row += 1
     _merge(ws, group_start, 2, row - 1, 2)
     _merge(ws, first, 1, row - 1, 1)
