@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=Model)
 
 VIEW = "view"
+# Editing a department's projects, payments, targets and reports: its staff and admins.
 CHANGE = "change"
+# Importing a workbook into a department: its staff, the finance bureau and admins.
+IMPORT = "import"
 
 NO_DEPARTMENT_ACCESS = "您无权访问部门“{department}”的数据"
 
@@ -33,8 +36,10 @@ def sees_all_departments(user: User | AnonymousUser) -> bool:
 
 
 def changes_all_departments(user: User | AnonymousUser) -> bool:
-    """Admins and the finance bureau (e.g. importing any department's workbook)."""
-    return sees_all_departments(user)
+    """Admins edit every department; the finance bureau reviews but does not edit."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.role == Role.ADMIN
 
 
 def department_ids(user: User | AnonymousUser, action: str = VIEW) -> set[int] | None:
@@ -44,6 +49,8 @@ def department_ids(user: User | AnonymousUser, action: str = VIEW) -> set[int] |
     if action == VIEW and sees_all_departments(user):
         return None
     if action == CHANGE and changes_all_departments(user):
+        return None
+    if action == IMPORT and sees_all_departments(user):
         return None
     if user.role == Role.STAFF and user.department_id is not None:
         return {user.department_id}

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from .access import CHANGE, department_ids
+from .access import IMPORT, department_ids
 
 # --- messages shown to users (sheet, row and column are added by Problem) --------------------
 FILE_EMPTY = "文件为空"
@@ -285,7 +285,7 @@ class ImportContext:
         self.dry_run = dry_run
         self.problems: list[Problem] = []
         self.counts: Counter = Counter()
-        self.allowed_departments = None if user is None else department_ids(user, CHANGE)
+        self.allowed_departments = None if user is None else department_ids(user, IMPORT)
         self.cache: dict[str, Any] = {}
         self.sheets_present: set[str] = set()
 

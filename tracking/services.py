@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from budgets.access import CHANGE, may_access_department
+from budgets.access import CHANGE, may_access_department, sees_all_departments
 from budgets.models import Project
 from performance.models import Indicator
 from performance.scoring import (
@@ -36,6 +36,7 @@ from .models import Report, ReportIndicator, ReportTransition, Round
 ROUND_DEADLINE_BEFORE_AS_OF = "填报截止日期不能早于截至日期"
 ROUND_AS_OF_OUTSIDE_YEAR = "截至日期必须在{year}年度内"
 ROUND_CLOSED = "该填报轮次已关闭，不能再填报"
+ROUND_NO_PERMISSION = "只有财政局审核人可以开启、关闭填报轮次或调整截止日期"
 REPORT_NOT_EDITABLE = "报告{status}，不能再修改"
 REPORT_STALE = "报告已被他人修改（当前版本{current}，您编辑的是版本{yours}），请刷新页面后重新填写"
 REPORT_NO_PERMISSION = "您无权修改该项目的报告"
@@ -80,10 +81,12 @@ def round_open(
     *, year: int, stage: str, as_of: date, deadline: date, user=None
 ) -> tuple[Round, bool]:
     """Open (or re-open, moving the deadline) the round of year + stage + as-of."""
+    _check_may_manage_rounds(user)
     if as_of.year != year:
-        raise WorkflowError(ROUND_AS_OF_OUTSIDE_YEAR.format(year=year))
+        message = ROUND_AS_OF_OUTSIDE_YEAR.format(year=year)
+        raise WorkflowError(message, {"as_of": message})
     if deadline < as_of:
-        raise WorkflowError(ROUND_DEADLINE_BEFORE_AS_OF)
+        raise WorkflowError(ROUND_DEADLINE_BEFORE_AS_OF, {"deadline": ROUND_DEADLINE_BEFORE_AS_OF})
     round_, created = Round.objects.select_for_update().get_or_create(
         year=year,
         stage=stage,
@@ -98,10 +101,36 @@ def round_open(
     return round_, created
 
 
+def _check_may_manage_rounds(user) -> None:
+    """Rounds belong to the finance bureau; `user` None is the command-line operator."""
+    if user is not None and not sees_all_departments(user):
+        raise PermissionDenied(ROUND_NO_PERMISSION)
+
+
 def round_close(*, round_: Round, user=None) -> Round:
+    _check_may_manage_rounds(user)
     round_.is_open = False
     round_.closed_at = timezone.now()
     round_.save(update_fields=["is_open", "closed_at"])
+    return round_
+
+
+def round_reopen(*, round_: Round, user=None) -> Round:
+    """Open a closed round again, keeping its deadline."""
+    _check_may_manage_rounds(user)
+    round_.is_open = True
+    round_.closed_at = None
+    round_.save(update_fields=["is_open", "closed_at"])
+    return round_
+
+
+def round_move_deadline(*, round_: Round, deadline: date, user=None) -> Round:
+    """Move the deadline without opening or closing the round (round_open would reopen it)."""
+    _check_may_manage_rounds(user)
+    if deadline < round_.as_of:
+        raise WorkflowError(ROUND_DEADLINE_BEFORE_AS_OF, {"deadline": ROUND_DEADLINE_BEFORE_AS_OF})
+    round_.deadline = deadline
+    round_.save(update_fields=["deadline"])
     return round_
 
 
@@ -122,7 +151,12 @@ def _check_may_edit(report: Report, user) -> None:
 
 
 def report_get_or_create(*, round_: Round, project: Project) -> Report:
-    report, _ = Report.objects.get_or_create(round=round_, project=project)
+    """The project's report of the round, created as a draft with its lights/score computed."""
+    report, created = Report.objects.get_or_create(round=round_, project=project)
+    if created:
+        # A new report shows its budget warning and points at once, not after the first save.
+        reports_recompute([report])
+        report.refresh_from_db()
     return report
 
 
@@ -322,9 +356,22 @@ def report_return(
     if not reason.strip():
         raise WorkflowError(RETURN_NEEDS_REASON, {"reason": RETURN_NEEDS_REASON})
     report = _locked_for_review(report, user)
-    for line in report.lines.filter(indicator_id__in=list(comments or {})):
-        line.reviewer_comment = comments[line.indicator_id].strip()
-        line.save(update_fields=["reviewer_comment"])
+    comments = {k: v.strip() for k, v in (comments or {}).items() if v and v.strip()}
+    # Comments of an earlier return are stale now: each line shows this return's comment only.
+    lines = list(report.lines.all())
+    for line in lines:
+        comment = comments.get(line.indicator_id, "")
+        if line.reviewer_comment != comment:
+            line.reviewer_comment = comment
+            line.save(update_fields=["reviewer_comment"])
+    missing = set(comments) - {line.indicator_id for line in lines}
+    for indicator_id in Indicator.objects.filter(
+        project=report.project_id, pk__in=missing
+    ).values_list("pk", flat=True):
+        # A comment on an indicator nobody filled in yet still has to reach the department.
+        ReportIndicator.objects.create(
+            report=report, indicator_id=indicator_id, reviewer_comment=comments[indicator_id]
+        )
     _transition(report, ReportStatus.RETURNED, user, reason.strip())
     report.return_reason = reason.strip()
     if report.round.is_self_evaluation:

@@ -7,6 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import F
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
 from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
 from budgets.workbook import UNKNOWN_PROJECT, lookups
 from performance.models import Indicator
@@ -71,7 +75,8 @@ class ActualSheet(Sheet):
         self.indicators: dict[int, dict[tuple[str, str], Indicator]] = {}
         self.report_status: dict[tuple[int, int], str] = {}
         self.seen: dict[tuple, int] = {}
-        self.touched: set[tuple[int, int]] = set()
+        self.touched: set[int] = set()
+        self.changed: set[int] = set()
 
     def _indicator(self, project_id: int, level1: str, name: str) -> Indicator | None:
         if project_id not in self.indicators:
@@ -187,7 +192,7 @@ class ActualSheet(Sheet):
         }
         missing = [Report(round_id=r, project_id=p) for r, p in pairs if (r, p) not in reports]
         if missing:
-            Report.objects.bulk_create(missing)
+            bulk_create_with_history(missing, Report, default_user=self.ctx.user)
             for rep in Report.objects.filter(
                 round_id__in={p[0] for p in pairs}, project_id__in={p[1] for p in pairs}
             ):
@@ -217,19 +222,73 @@ class ActualSheet(Sheet):
                 to_update.append(line)
             else:
                 self.ctx.count(ACTUAL, "unchanged")
+        # With history: imported actuals belong to the audit trail like typed ones.
         if to_create:
-            ReportIndicator.objects.bulk_create(to_create, batch_size=500)
+            bulk_create_with_history(
+                to_create, ReportIndicator, batch_size=500, default_user=self.ctx.user
+            )
             self.ctx.count(ACTUAL, "created", len(to_create))
         if to_update:
-            ReportIndicator.objects.bulk_update(
+            bulk_update_with_history(
                 to_update,
+                ReportIndicator,
                 ["actual_raw", "expected_raw", "cause_category", "cause", "measure", "explanation"],
                 batch_size=500,
+                default_user=self.ctx.user,
             )
             self.ctx.count(ACTUAL, "updated", len(to_update))
+            self.changed.update(line.report_id for line in to_update)
+        self.changed.update(line.report_id for line in to_create)
 
     def finish(self) -> None:
+        # A form opened before the import must not silently overwrite the imported values.
+        Report.objects.filter(pk__in=self.changed).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
         reports_recompute(Report.objects.filter(pk__in=self.touched).select_related("project"))
+
+
+def _sheet_rows(rounds: list[Round], indicators: list[Indicator], skip=None) -> Iterator[list]:
+    """Rows of 实际完成 for the rounds and indicators, pre-filled with what is stored."""
+    lines = {
+        (line.report.round_id, line.indicator_id): line
+        for line in ReportIndicator.objects.filter(
+            report__round__in=rounds, indicator__in=[i.pk for i in indicators]
+        ).select_related("report")
+    }
+    for round_ in rounds:
+        for i in indicators:
+            line = lines.get((round_.pk, i.pk))
+            if line is None and not round_.is_open:
+                continue
+            if skip is not None and skip(round_, i):
+                continue
+            cause = ""
+            if line is not None:
+                if round_.stage == Stage.MONITORING:
+                    prefix = f"【{line.cause_category}】" if line.cause_category else ""
+                    cause = prefix + line.cause
+                else:
+                    cause = line.explanation
+            yield [
+                i.project.code,
+                i.level1,
+                i.name,
+                round_.stage,
+                round_.as_of,
+                line.actual_raw if line else "",
+                line.expected_raw if line else "",
+                cause,
+                line.measure if line else "",
+            ]
+
+
+def _indicators_of(projects) -> list[Indicator]:
+    return list(
+        Indicator.objects.filter(project__in=projects)
+        .select_related("project")
+        .order_by("project__department__code", "project__code", "position", "id")
+    )
 
 
 def export_rows(
@@ -237,41 +296,23 @@ def export_rows(
 ) -> Iterator[tuple[str, list, Iterator[list]]]:
     """The 实际完成 sheet: every indicator of every open round of the year, pre-filled."""
     rounds = list(Round.objects.filter(year=year).order_by("as_of", "stage"))
-    indicators = list(
-        Indicator.objects.filter(project__in=projects)
-        .select_related("project")
-        .order_by("project__department__code", "project__code", "position", "id")
+    yield (
+        ActualSheet.name,
+        [c.name for c in ActualSheet.columns],
+        _sheet_rows(rounds, _indicators_of(projects)),
     )
-    lines = {
-        (line.report.round_id, line.indicator_id): line
-        for line in ReportIndicator.objects.filter(
-            report__round__in=rounds, indicator__in=[i.pk for i in indicators]
-        ).select_related("report")
-    }
 
-    def rows():
-        for round_ in rounds:
-            for i in indicators:
-                line = lines.get((round_.pk, i.pk))
-                if line is None and not round_.is_open:
-                    continue
-                cause = ""
-                if line is not None:
-                    if round_.stage == Stage.MONITORING:
-                        prefix = f"【{line.cause_category}】" if line.cause_category else ""
-                        cause = prefix + line.cause
-                    else:
-                        cause = line.explanation
-                yield [
-                    i.project.code,
-                    i.level1,
-                    i.name,
-                    round_.stage,
-                    round_.as_of,
-                    line.actual_raw if line else "",
-                    line.expected_raw if line else "",
-                    cause,
-                    line.measure if line else "",
-                ]
 
-    yield ActualSheet.name, [c.name for c in ActualSheet.columns], rows()
+def round_sheet_rows(round_: Round, projects) -> tuple[str, list, Iterator[list]]:
+    """The 实际完成 sheet of one round for the projects whose report may still be edited
+    (rows of submitted or approved reports would be refused when uploaded back)."""
+    locked = set(
+        Report.objects.filter(round=round_, project__in=projects)
+        .exclude(status__in=EDITABLE_STATUSES)
+        .values_list("project_id", flat=True)
+    )
+    return (
+        ActualSheet.name,
+        [c.name for c in ActualSheet.columns],
+        _sheet_rows([round_], _indicators_of(projects), lambda _r, i: i.project_id in locked),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from budgets.access import CHANGE, VIEW, department_ids, may_access_department, restrict
+from budgets.access import CHANGE, IMPORT, VIEW, department_ids, may_access_department, restrict
 from budgets.models import Department, Project
 from tests.factories import ProjectFactory
 
@@ -26,6 +26,16 @@ def test_reviewers_and_admins_see_every_department(rita, adam, department_a, dep
     assert department_ids(rita) is None
     assert department_ids(adam, CHANGE) is None
     assert may_access_department(rita, department_b.pk)
+
+
+def test_reviewers_import_into_any_department_but_edit_none(rita, department_a):
+    assert department_ids(rita, IMPORT) is None
+    assert department_ids(rita, CHANGE) == set()
+    assert not may_access_department(rita, department_a, CHANGE)
+
+
+def test_staff_import_only_into_their_own_department(alice, department_a, department_b):
+    assert department_ids(alice, IMPORT) == {department_a.pk}
 
 
 def test_anonymous_and_inactive_users_see_nothing(alice, department_a):

@@ -70,10 +70,17 @@ def test_staff_cannot_pay_from_another_department(bob, project_a):
     assert database_state() == before
 
 
-def test_the_reviewer_may_record_any_departments_payment(rita, project_b):
-    assert a_payment(rita, project_b.department, project=project_b).department_id == (
+def test_the_admin_may_record_any_departments_payment(adam, project_b):
+    assert a_payment(adam, project_b.department, project=project_b).department_id == (
         project_b.department_id
     )
+
+
+def test_the_reviewer_reviews_but_does_not_record_payments(rita, project_b):
+    before = database_state()
+    with pytest.raises(PermissionDenied):
+        a_payment(rita, project_b.department, project=project_b)
+    assert database_state() == before
 
 
 def test_a_payment_in_a_year_without_the_project_is_refused(alice, project_a):

@@ -451,8 +451,8 @@ def test_staff_default_to_their_own_department_for_basic_expenditure(client_of, 
     assert "新乡市医疗保障局" in html
 
 
-def test_the_reviewer_must_name_the_department_of_basic_expenditure(client_of, rita, department_b):
-    client = client_of(rita)
+def test_the_admin_must_name_the_department_of_basic_expenditure(client_of, adam, department_b):
+    client = client_of(adam)
     assert client.get(reverse("budgets:payment_create")).status_code == 404
     url = reverse("budgets:payment_create") + f"?department={department_b.pk}"
     assert client.get(url).status_code == 200
@@ -537,11 +537,12 @@ def test_projects_are_unchanged_by_failed_posts(client_of, alice, project_a):
 
 
 def test_the_list_offers_basic_expenditure_for_the_staffs_or_the_chosen_department(
-    client_of, alice, rita, project_a, department_b
+    client_of, alice, adam, rita, project_a, department_b
 ):
     link = reverse("budgets:payment_create") + "?department="
     assert link + str(project_a.department_id) in html_of(client_of(alice).get(list_url()))
-    client = client_of(rita)
+    assert link not in html_of(client_of(rita).get(list_url(department=str(department_b.pk))))
+    client = client_of(adam)
     assert link not in html_of(client.get(list_url()))
     chosen = html_of(client.get(list_url(department=str(department_b.pk))))
     assert link + str(department_b.pk) in chosen

@@ -288,6 +288,17 @@ def test_the_same_row_twice_in_one_file_is_fine_and_written_once(tmp_path, monke
     assert result.counts[("支出", "unchanged")] == 0
 
 
+@pytest.mark.django_db
+def test_a_repeat_with_the_same_amount_written_differently_is_the_same_row(tmp_path):
+    rows = [
+        payment_row("记-1", "2024-03-01", "1.5", project="P1"),
+        payment_row("记-1", date(2024, 3, 1), 1.50, project="P1"),
+        payment_row("记-1", "2024-03-01", "1.500000", project="P1"),
+    ]
+    imported(budget_workbook(tmp_path, 支出=[PAYMENT_HEADER, *rows]))
+    assert list(Payment.objects.values_list("amount", flat=True)) == [Decimal("1.5")]
+
+
 # --- upserts --------------------------------------------------------------------------------
 
 

@@ -176,8 +176,16 @@ def test_bob_cannot_add_an_indicator_to_alices_project(bob, project_a):
     assert snapshot() == []
 
 
-def test_the_reviewer_may_change_targets_as_the_access_rule_allows(rita, project_a):
-    assert add(rita, project_a).pk is not None
+def test_the_reviewer_reviews_targets_but_cannot_change_them(rita, project_a):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        add(rita, project_a)
+    assert not project_a.indicators.exists()
+
+
+def test_the_admin_may_change_any_departments_targets(adam, project_a):
+    assert add(adam, project_a).pk is not None
 
 
 # --- the lock ----------------------------------------------------------------------------------

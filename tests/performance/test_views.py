@@ -408,6 +408,13 @@ def test_bob_cannot_see_or_set_alices_department_targets(client_of, bob, departm
     assert not DepartmentTarget.objects.exists()
 
 
-def test_the_reviewer_chooses_any_department(client_of, rita, department_a, department_b):
+def test_the_reviewer_chooses_any_department_and_reads_its_targets(
+    client_of, rita, department_a, department_b
+):
     html = html_of(client_of(rita).get(targets_page(year=2024, department="044")))
+    assert "西峡县医疗保障局本级" in html and 'name="execution_rate"' not in html
+
+
+def test_the_admin_edits_any_departments_targets(client_of, adam, department_a, department_b):
+    html = html_of(client_of(adam).get(targets_page(year=2024, department="044")))
     assert "西峡县医疗保障局本级" in html and 'name="execution_rate"' in html

@@ -1,0 +1,293 @@
+"""The 实际完成 sheet of a round: download it pre-filled, fill it offline, upload it back
+(all or nothing; refused for a submitted report or an unopened round)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from io import BytesIO
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from budgets.importer import NO_PERMISSION_DEPARTMENT, run_import
+from budgets.models import WarningSettings
+from tests.budgets.workbooks import database_state, make_workbook
+from tracking.choices import ReportStatus, Stage
+from tracking.models import Report, ReportIndicator, Round
+from tracking.services import report_save, report_submit, round_close
+from tracking.views.rounds import SHEET_IMPORTED, SHEET_ONLY_ACTUAL
+from tracking.workbook import REPORT_LOCKED, ROUND_IS_CLOSED, ROUND_NOT_OPENED
+
+from .season import (
+    ON_TRACK,
+    monitoring_round,
+    project_with_targets,
+    report_input,
+    report_of,
+    self_evaluation_round,
+    spend,
+)
+
+pytestmark = pytest.mark.django_db
+
+HEADER = [
+    "项目编码",
+    "一级指标",
+    "三级指标",
+    "阶段",
+    "截至日期",
+    "实际完成值",
+    "全年预计完成值",
+    "偏差原因",
+    "改进措施",
+]
+
+
+def download(client, round_: Round, **params) -> list[list]:
+    response = client.get(reverse("tracking:round_sheet_download", args=[round_.pk]), params)
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    sheet = openpyxl.load_workbook(BytesIO(response.content))["实际完成"]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def upload(client, round_: Round, rows: list[list], tmp_path, sheets: dict | None = None):
+    path = make_workbook(tmp_path / "filled.xlsx", {"实际完成": rows, **(sheets or {})})
+    file = SimpleUploadedFile("filled.xlsx", path.read_bytes())
+    return client.post(
+        reverse("tracking:round_sheet_upload", args=[round_.pk]), {"file": file}, follow=True
+    )
+
+
+def fill(rows: list[list], values: dict[str, tuple]) -> list[list]:
+    """Type actual (and expected, cause, measure) values into the rows of named indicators."""
+    filled = [rows[0]]
+    for row in rows[1:]:
+        row = list(row)
+        if row[2] in values:
+            for offset, value in enumerate(values[row[2]]):
+                row[5 + offset] = value
+        filled.append(row)
+    return filled
+
+
+@pytest.fixture
+def project(unit_a):
+    project = project_with_targets(unit_a)
+    spend(project, "50")
+    # Created on first use by any page; made here so "nothing changed" compares like with like.
+    WarningSettings.current()
+    return project
+
+
+def test_the_download_is_pre_filled_with_every_indicator_of_the_department(
+    client_of, alice, project, unit_b
+):
+    round_ = monitoring_round()
+    project_with_targets(unit_b, name="乙部门项目")
+    report = report_of(round_, project)
+    report_save(
+        report=report,
+        user=alice,
+        version=1,
+        data=report_input(
+            project,
+            {
+                "参保人员培训人数": {
+                    "actual_raw": "40人",
+                    "expected_raw": "70人",
+                    "cause_category": "人员保障",
+                    "cause": "讲师不足",
+                    "measure": "增聘讲师",
+                }
+            },
+        ),
+    )
+    rows = download(client_of(alice), round_)
+    assert rows[0] == HEADER
+    assert [r[2] for r in rows[1:]] == ["参保人员培训人数", "经办服务水平", "参保群众满意度"]
+    first = rows[1]
+    assert first[0] == project.code and first[3] == Stage.MONITORING
+    assert first[4] == datetime(2024, 7, 31)
+    assert first[5:] == ["40人", "70人", "【人员保障】讲师不足", "增聘讲师"]
+
+
+def test_staff_cannot_download_another_departments_sheet(client_of, bob, project):
+    round_ = monitoring_round()
+    # bob asks for department A: staff always get their own department (here: nothing).
+    rows = download(client_of(bob), round_, department=project.department_id)
+    assert rows == [HEADER]
+
+
+def test_a_submitted_report_is_left_out_of_the_download(client_of, alice, project):
+    round_ = monitoring_round()
+    report = report_save(
+        report=report_of(round_, project),
+        user=alice,
+        version=1,
+        data=report_input(project, ON_TRACK),
+    )
+    report_submit(report=report, user=alice)
+    assert download(client_of(alice), round_) == [HEADER]
+
+
+def test_a_filled_sheet_goes_back_into_the_reports(client_of, alice, project, tmp_path):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    rows = fill(
+        download(client, round_),
+        {
+            "参保人员培训人数": ("40人", "70人", "【人员保障】讲师不足", "增聘讲师"),
+            "经办服务水平": ("部分达成", "达成"),
+            "参保群众满意度": ("92%", "95%"),
+        },
+    )
+    response = upload(client, round_, rows, tmp_path)
+    html = response.content.decode()
+    assert SHEET_IMPORTED.format(summary="导入成功：实际完成 新增3 更新0 未变0") in html
+    report = Report.objects.get()
+    assert (report.status, report.target_light, report.deviations) == (
+        ReportStatus.DRAFT,
+        "yellow",
+        1,
+    )
+    line = report.lines.get(indicator__name="参保人员培训人数")
+    assert (line.actual_raw, line.expected_raw, line.cause_category, line.cause, line.measure) == (
+        "40人",
+        "70人",
+        "人员保障",
+        "讲师不足",
+        "增聘讲师",
+    )
+    # Imported values are part of the audit trail, with who imported them.
+    assert {h.history_user for h in ReportIndicator.history.all()} == {alice}
+
+
+def test_an_import_outdates_a_form_opened_before_it(client_of, alice, project, tmp_path):
+    round_ = monitoring_round()
+    report = report_save(
+        report=report_of(round_, project),
+        user=alice,
+        version=1,
+        data=report_input(project, ON_TRACK),
+    )
+    client = client_of(alice)
+    rows = fill(download(client, round_), {"参保人员培训人数": ("70人", "120人")})
+    upload(client, round_, rows, tmp_path)
+    stale = report.version
+    report.refresh_from_db()
+    assert report.version == stale + 1
+
+
+def test_a_self_evaluation_sheet_puts_the_cause_into_the_explanation(
+    client_of, alice, project, tmp_path
+):
+    round_ = self_evaluation_round()
+    client = client_of(alice)
+    rows = fill(
+        download(client, round_),
+        {"参保人员培训人数": ("130人", None, "新增线上培训", "")},
+    )
+    upload(client, round_, rows, tmp_path)
+    line = ReportIndicator.objects.get()
+    assert (line.actual_raw, line.explanation, line.completion) == (
+        "130人",
+        "新增线上培训",
+        Decimal("1.3"),
+    )
+
+
+def test_a_bad_value_refuses_the_whole_sheet(client_of, alice, project, tmp_path):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    rows = fill(
+        download(client, round_),
+        {"参保人员培训人数": ("40人", "70人"), "参保群众满意度": ("很满意", "95%")},
+    )
+    before = database_state()
+    response = upload(client, round_, rows, tmp_path)
+    assert response.status_code == 400
+    problems = response.context["problems"]
+    assert problems == [
+        "实际完成, 第4行, 实际完成值: 定量指标的实际完成值应为数字（如“90%”），不能是“很满意”"
+    ]
+    assert problems[0] in response.content.decode()
+    assert database_state() == before
+
+
+def test_a_submitted_report_refuses_its_rows(client_of, alice, project, tmp_path):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    rows = fill(download(client, round_), {"参保人员培训人数": ("40人", "100人")})
+    report = report_save(
+        report=report_of(round_, project),
+        user=alice,
+        version=1,
+        data=report_input(project, ON_TRACK),
+    )
+    report_submit(report=report, user=alice)
+    before = database_state()
+    response = upload(client, round_, rows, tmp_path)
+    message = REPORT_LOCKED.format(code=project.code, stage=Stage.MONITORING, status="已提交")
+    assert response.context["problems"] == [f"实际完成, 第2行, 阶段: {message}"]
+    assert database_state() == before
+
+
+def test_rows_of_an_unopened_or_closed_round_are_refused(client_of, alice, project, tmp_path):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    rows = fill(download(client, round_), {"参保人员培训人数": ("40人", "100人")})
+    unopened = [rows[0], [*rows[1][:4], date(2024, 6, 30), *rows[1][5:]]]
+    response = upload(client, round_, unopened, tmp_path)
+    message = ROUND_NOT_OPENED.format(year=2024, stage=Stage.MONITORING, as_of="2024-06-30")
+    assert response.context["problems"] == [f"实际完成, 第2行, 截至日期: {message}"]
+    round_close(round_=round_)
+    response = upload(client, round_, rows[:2], tmp_path)
+    message = ROUND_IS_CLOSED.format(year=2024, stage=Stage.MONITORING, as_of="2024-07-31")
+    assert response.context["problems"] == [f"实际完成, 第2行, 截至日期: {message}"]
+    assert not ReportIndicator.objects.exists()
+
+
+def test_staff_cannot_upload_another_departments_rows(client_of, alice, bob, project, tmp_path):
+    round_ = monitoring_round()
+    rows = fill(download(client_of(alice), round_), {"参保人员培训人数": ("40人", "100人")})
+    client = client_of(bob)
+    before = database_state()
+    response = upload(client, round_, rows[:2], tmp_path)
+    message = NO_PERMISSION_DEPARTMENT.format(code=project.department.code)
+    assert response.context["problems"] == [f"实际完成, 第2行, 项目编码: {message}"]
+    assert database_state() == before
+
+
+def test_the_round_upload_takes_only_the_actual_sheet(client_of, alice, project, tmp_path):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    before = database_state()
+    response = upload(client, round_, [HEADER], tmp_path, {"支出": [["部门编码"]]})
+    assert response.context["problems"] == [SHEET_ONLY_ACTUAL.format(names="支出")]
+    assert database_state() == before
+
+
+def test_the_whole_year_export_still_round_trips(alice, project, tmp_path):
+    from budgets.exporter import write_workbook
+
+    round_ = monitoring_round()
+    report_save(
+        report=report_of(round_, project),
+        user=alice,
+        version=1,
+        data=report_input(project, ON_TRACK),
+    )
+    path = tmp_path / "year.xlsx"
+    write_workbook(path, year=2024)
+    before = database_state()
+    result = run_import(path)
+    assert result.ok, result.problems
+    assert result.counts[("实际完成", "unchanged")] == 3
+    # Nothing changed: no new history, no new version.
+    after = database_state()
+    assert after["tracking.ReportIndicator"] == before["tracking.ReportIndicator"]
+    assert after["tracking.Report"] == before["tracking.Report"]

@@ -1,0 +1,136 @@
+"""Admin pages of the tracking app; reports are limited to the user's departments."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import F
+from simple_history.admin import SimpleHistoryAdmin
+
+from budgets.access import sees_all_departments
+from budgets.admin import DepartmentScopedAdmin
+
+from .compute import reports_recompute
+from .models import Notification, Report, ReportIndicator, ReportTransition, Round
+
+# Computed from the values (compute.py) or moved by the workflow (services.py): editing them
+# here would bypass the rules and the recorded transitions.
+REPORT_COMPUTED = (
+    "status",
+    "version",
+    "target_light",
+    "budget_warning",
+    "deviations",
+    "execution_rate",
+    "execution_score",
+    "score",
+    "grade",
+    "submitted_at",
+    "submitted_by",
+    "reviewed_at",
+    "reviewed_by",
+    "created_at",
+    "updated_at",
+)
+LINE_COMPUTED = ("light", "completion", "points", "score", "reviewer_score", "reviewer_reason")
+
+
+@admin.register(Round)
+class RoundAdmin(SimpleHistoryAdmin):
+    list_display = ("__str__", "year", "stage", "as_of", "deadline", "is_open", "closed_at")
+    list_filter = ("year", "stage", "is_open")
+    readonly_fields = ("opened_by", "created_at", "closed_at")
+    date_hierarchy = "as_of"
+
+
+class ReportIndicatorInline(admin.TabularInline):
+    model = ReportIndicator
+    extra = 0
+    fields = (
+        "indicator",
+        "actual_raw",
+        "expected_raw",
+        "light",
+        "points",
+        "score",
+        "cause_category",
+        "cause",
+        "likelihood",
+        "measure",
+        "explanation",
+        "reviewer_score",
+        "reviewer_reason",
+        "reviewer_comment",
+    )
+    readonly_fields = ("indicator", *LINE_COMPUTED)
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReportTransitionInline(admin.TabularInline):
+    model = ReportTransition
+    extra = 0
+    fields = ("at", "user", "from_status", "to_status", "reason")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(DepartmentScopedAdmin):
+    department_field = "project__department"
+    list_display = (
+        "project",
+        "round",
+        "status",
+        "target_light",
+        "budget_warning",
+        "score",
+        "grade",
+        "submitted_at",
+    )
+    list_filter = ("status", "round__year", "round__stage", "project__department")
+    search_fields = ("project__code", "project__name", "project__department__name")
+    list_select_related = ("project", "round")
+    readonly_fields = ("round", "project", *REPORT_COMPUTED)
+    inlines = (ReportIndicatorInline, ReportTransitionInline)
+
+    def has_add_permission(self, request):
+        # Reports are created by opening them in a round or by importing 实际完成.
+        return False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Edited values count like typed ones: lights and score follow, open forms go stale.
+        Report.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
+        reports_recompute([form.instance])
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("subject", "recipient", "kind", "day", "created_at", "read_at", "email_sent_at")
+    list_filter = ("kind", "day")
+    search_fields = ("subject", "recipient__username", "recipient__name")
+    list_select_related = ("recipient",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        # Someone else's inbox is only for those who see every department.
+        if sees_all_departments(request.user):
+            return queryset
+        return queryset.filter(recipient=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,559 @@
+"""Reads of the tracking app: rounds with their progress, a round's projects, the review
+queue, a report's table (form, print, xlsx) and its audit trail.
+
+Each function runs a fixed number of queries whatever the number of projects or lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from budgets.access import VIEW, department_ids, restrict
+from budgets.models import Adjustment, Payment, Project, User
+from budgets.rates import (
+    BudgetFigures,
+    format_amount,
+    format_rate,
+    needs_low_execution_note,
+    round_half_up,
+    time_progress,
+)
+from budgets.selectors import project_figures, warning_thresholds
+from performance.models import Indicator
+from performance.scoring import (
+    allocate_points,
+    indicator_completion,
+    indicator_light,
+    indicator_score,
+    needs_over_completion_note,
+)
+from performance.values import ValueError_, describe_target, parse_actual
+
+from .choices import EDITABLE_STATUSES, Light, ReportStatus
+from .compute import BudgetPart, report_budget_part
+from .models import Report, ReportIndicator, ReportTransition, Round
+
+WARNING_LABELS = {"green": "正常", "yellow": "黄色预警", "red": "红色预警"}
+LIGHT_LABELS = dict(Light.choices)
+
+# --- rounds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """A round with the counts of the reports the user may see, against the year's projects."""
+
+    round: Round
+    total: int
+    started: int
+    submitted: int
+    approved: int
+    returned: int
+
+    @property
+    def done(self) -> int:
+        """Submitted or approved: what the completion rates count."""
+        return self.submitted + self.approved
+
+    @property
+    def percent(self) -> Decimal | None:
+        if not self.total:
+            return None
+        return round_half_up(Decimal(self.done * 100) / Decimal(self.total))
+
+
+def rounds_for_user(user, *, open_only: bool = False) -> list[RoundProgress]:
+    """Every round (or the open ones) with progress over the departments the user may see."""
+    allowed = department_ids(user, VIEW)
+    scope = Q() if allowed is None else Q(reports__project__department__in=allowed)
+
+    def counted(status: str | None) -> Count:
+        condition = scope if status is None else scope & Q(reports__status=status)
+        return Count("reports", filter=condition or None)
+
+    rounds = Round.objects.annotate(
+        started=counted(None),
+        submitted=counted(ReportStatus.SUBMITTED),
+        approved=counted(ReportStatus.APPROVED),
+        returned=counted(ReportStatus.RETURNED),
+    ).order_by("-year", "-as_of", "stage")
+    if open_only:
+        rounds = rounds.filter(is_open=True)
+    totals = dict(
+        restrict(Project.objects.all(), user)
+        .order_by()
+        .values("year")
+        .annotate(n=Count("pk"))
+        .values_list("year", "n")
+    )
+    return [
+        RoundProgress(
+            round=r,
+            total=totals.get(r.year, 0),
+            started=r.started,
+            submitted=r.submitted,
+            approved=r.approved,
+            returned=r.returned,
+        )
+        for r in rounds
+    ]
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    """One project of a round's page: its report (None before anyone opened it) and budget."""
+
+    project: Project
+    report: Report | None
+    figures: BudgetFigures
+    warning: str | None
+
+    @property
+    def status_label(self) -> str:
+        return self.report.get_status_display() if self.report else "未填报"
+
+    @property
+    def status(self) -> str:
+        return self.report.status if self.report else ""
+
+
+def round_projects(user, year: int, department_id: int | None = None) -> QuerySet[Project]:
+    """The year's projects the user may see, optionally of one department."""
+    projects = restrict(Project.objects.filter(year=year), user)
+    if department_id is not None:
+        projects = projects.filter(department_id=department_id)
+    return projects
+
+
+def round_rows(round_: Round, user, department_id: int | None = None) -> list[ProjectRow]:
+    """The projects of the round's year the user may see, with report and budget (6 queries)."""
+    projects = round_projects(user, round_.year, department_id)
+    project_list = list(
+        projects.select_related("department", "unit").order_by("department__code", "code")
+    )
+    ids = projects.order_by().values("pk")
+    reports = {r.project_id: r for r in Report.objects.filter(round=round_, project__in=ids)}
+    figures = project_figures(projects, round_.as_of)
+    thresholds = warning_thresholds()
+    progress = time_progress(round_.as_of)
+    return [
+        ProjectRow(
+            project=p,
+            report=reports.get(p.pk),
+            figures=figures[p.pk],
+            warning=figures[p.pk].warning(
+                progress,
+                green_fraction=thresholds.green_fraction,
+                yellow_fraction=thresholds.yellow_fraction,
+            ),
+        )
+        for p in project_list
+    ]
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+def reports_for_user(user, action: str = VIEW) -> QuerySet[Report]:
+    """Reports of the departments the user may act on, with what their pages show."""
+    return restrict(
+        Report.objects.select_related(
+            "round", "project__department", "project__unit", "submitted_by", "reviewed_by"
+        ),
+        user,
+        action,
+        department_field="project__department",
+    )
+
+
+def reports_for_round(round_: Round, user) -> QuerySet[Report]:
+    return reports_for_user(user).filter(round=round_)
+
+
+def review_queue(
+    user,
+    *,
+    stage: str | None = None,
+    department_id: int | None = None,
+    round_id: int | None = None,
+) -> QuerySet[Report]:
+    """Submitted reports waiting for the reviewer, oldest submission first."""
+    reports = reports_for_user(user).filter(status=ReportStatus.SUBMITTED)
+    if stage:
+        reports = reports.filter(round__stage=stage)
+    if department_id:
+        reports = reports.filter(project__department_id=department_id)
+    if round_id:
+        reports = reports.filter(round_id=round_id)
+    return reports.order_by("submitted_at", "pk")
+
+
+def may_edit(report: Report) -> bool:
+    """The report's own state allows edits (the user's right is checked by the queryset)."""
+    return report.status in EDITABLE_STATUSES and report.round.is_open
+
+
+@dataclass
+class LineRow:
+    """An indicator of the report's project and its line; `level1_span`/`level2_span` are the
+    rowspans of the official table's merged 一级/二级 cells (0: merged into the row above)."""
+
+    indicator: Indicator
+    line: ReportIndicator | None
+    level1_span: int = 1
+    level2_span: int = 1
+
+    @property
+    def value(self) -> ReportIndicator:
+        """The recorded line, or an empty one to read blank values from."""
+        return self.line or ReportIndicator(indicator=self.indicator)
+
+    @property
+    def deviates(self) -> bool:
+        """The stored light asks for a deviation explanation (not green, not empty)."""
+        return self.line is not None and self.line.light not in ("", "green")
+
+    @property
+    def completion_percent(self) -> Decimal | None:
+        if self.line is None or self.line.completion is None:
+            return None
+        return self.line.completion * 100
+
+    @property
+    def target_text(self) -> str:
+        return describe_target(self.indicator.target)
+
+    @property
+    def stored_preview(self) -> LinePreview:
+        """The light/score as last computed, shown before anything is typed."""
+        line = self.line
+        if line is None or not (line.actual_raw or line.expected_raw):
+            return LinePreview(empty=True, points=line.points if line else None)
+        completion = None if line.completion is None else line.completion * 100
+        return LinePreview(
+            light=line.light or None,
+            completion=completion,
+            points=line.points,
+            score=line.score,
+            over_completion=needs_over_completion_note(line.completion),
+        )
+
+
+def _set_spans(rows: list[LineRow]) -> None:
+    for attr, key in (
+        ("level1_span", lambda r: r.indicator.level1),
+        ("level2_span", lambda r: (r.indicator.level1, r.indicator.level2)),
+    ):
+        start = 0
+        for index in range(1, len(rows) + 1):
+            if index == len(rows) or key(rows[index]) != key(rows[start]):
+                setattr(rows[start], attr, index - start)
+                for merged in rows[start + 1 : index]:
+                    setattr(merged, attr, 0)
+                start = index
+
+
+def report_lines(report: Report) -> list[LineRow]:
+    """Every indicator of the report's project, in table order, with its line (2 queries)."""
+    indicators = list(
+        Indicator.objects.filter(project=report.project_id)
+        .select_related("project")
+        .order_by("position", "id")
+    )
+    lines = {line.indicator_id: line for line in ReportIndicator.objects.filter(report=report)}
+    order = {name: n for n, name in enumerate(("成本指标", "产出指标", "效益指标", "满意度指标"))}
+    # The official table groups by 一级 then 二级 indicator; keep the entered order inside.
+    indicators.sort(key=lambda i: (order.get(i.level1, 9), i.position, i.pk))
+    rows = [LineRow(indicator=i, line=lines.get(i.pk)) for i in indicators]
+    _set_spans(rows)
+    return rows
+
+
+def indicator_points(report: Report, indicators: Iterable[Indicator]) -> dict[int, Decimal]:
+    """Each indicator's share of the 100 points (depends on weights and on having a budget)."""
+    allocation = allocate_points(
+        [(i.pk, i.level1, i.weight) for i in indicators],
+        has_budget=report.execution_rate is not None,
+    )
+    return allocation.indicator_points
+
+
+@dataclass
+class ReportTable:
+    """Everything the report's pages and its printout show."""
+
+    report: Report
+    budget: BudgetPart
+    rows: list[LineRow]
+    execution_points: Decimal | None = None
+    transitions: list[ReportTransition] = field(default_factory=list)
+
+    @property
+    def is_self_evaluation(self) -> bool:
+        return self.report.round.is_self_evaluation
+
+    @property
+    def comments(self) -> list[LineRow]:
+        return [r for r in self.rows if r.line is not None and r.line.reviewer_comment]
+
+    @property
+    def budget_display(self) -> dict[str, str]:
+        """The budget part as shown: amounts in 万元, rates half-up to 2 places, "—" for none."""
+        figures = self.budget.figures
+
+        def rate(value: Decimal | None) -> str:
+            text = format_rate(value)
+            return "—" if text is None else f"{text}%"
+
+        expected = self.report.expected_executed
+        return {
+            "initial": format_amount(figures.initial),
+            "adjusted": format_amount(figures.adjusted),
+            "executed": format_amount(figures.executed),
+            "execution_rate": rate(figures.execution_rate),
+            "time_progress": rate(self.budget.time_progress),
+            "warning": self.budget.warning or "",
+            "warning_label": WARNING_LABELS.get(self.budget.warning or "", "—"),
+            "expected_executed": "—" if expected is None else format_amount(expected),
+        }
+
+    @property
+    def low_execution(self) -> bool:
+        return needs_low_execution_note(self.budget.figures.execution_rate)
+
+
+def report_table(report: Report) -> ReportTable:
+    """The report with its budget part, its lines and its workflow steps."""
+    rows = report_lines(report)
+    execution_points = None
+    if report.round.is_self_evaluation:
+        execution_points = allocate_points(
+            [(r.indicator.pk, r.indicator.level1, r.indicator.weight) for r in rows],
+            has_budget=report.execution_rate is not None,
+        ).execution_points
+    return ReportTable(
+        report=report,
+        budget=report_budget_part(report),
+        rows=rows,
+        execution_points=execution_points,
+        transitions=list(report.transitions.select_related("user")),
+    )
+
+
+# --- audit trail ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    user: str
+    kind: str
+    subject: str
+    action: str
+    changes: tuple[Change, ...]
+
+
+ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
+# Computed values follow the typed ones; the trail shows what people changed.
+_NOT_SHOWN = {
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "target_light",
+    "budget_warning",
+    "deviations",
+    "execution_rate",
+    "execution_score",
+    "score",
+    "grade",
+    "light",
+    "points",
+    "completion",
+    "report",
+    "project",
+    "round",
+    "indicator",
+    "department",
+    "unit",
+    # An indicator's parsed meaning follows its 指标值.
+    "kind",
+    "comparator",
+    "value",
+    "upper",
+}
+EMPTY = "—"
+
+
+def _shown(model_field, value, names: dict[str, dict[int, str]]) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation:
+        label = names.get(model_field.name, {}).get(value)
+        return label or f"#{value}"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _history_entries(
+    model, records, subject, names: dict[str, dict[int, str]]
+) -> list[HistoryEntry]:
+    fields = [f for f in model._meta.concrete_fields if f.name not in _NOT_SHOWN]
+    previous: dict[int, object] = {}
+    entries = []
+    for record in records:
+        before = previous.get(record.id)
+        previous[record.id] = record
+        changes = []
+        for f in fields:
+            new = getattr(record, f.attname)
+            if before is None:
+                if record.history_type == "+" and new not in (None, "", False):
+                    changes.append(Change(str(f.verbose_name), EMPTY, _shown(f, new, names)))
+                continue
+            old = getattr(before, f.attname)
+            if old != new:
+                changes.append(
+                    Change(str(f.verbose_name), _shown(f, old, names), _shown(f, new, names))
+                )
+        if before is not None and record.history_type == "~" and not changes:
+            continue  # a save that changed nothing anyone typed
+        user = record.history_user
+        entries.append(
+            HistoryEntry(
+                at=record.history_date,
+                user=(user.display_name if user else "系统（导入或命令）"),
+                kind=str(model._meta.verbose_name),
+                subject=subject(record),
+                action=ACTIONS.get(record.history_type, record.history_type),
+                changes=tuple(changes),
+            )
+        )
+    return entries
+
+
+def report_history(report: Report, limit: int = 500) -> list[HistoryEntry]:
+    """The audit trail of the report, its lines, its project's indicators and money, newest
+    first; each entry lists the fields that changed from the previous version."""
+    project_id = report.project_id
+    order = ("id", "history_date", "history_id")
+    indicators = list(
+        Indicator.history.filter(project_id=project_id)
+        .select_related("history_user")
+        .order_by(*order)
+    )
+    indicator_names = {r.id: f"{r.level1}/{r.name}" for r in indicators}
+    reports = list(
+        Report.history.filter(id=report.pk).select_related("history_user").order_by(*order)
+    )
+    user_ids = {r.submitted_by_id for r in reports} | {r.reviewed_by_id for r in reports}
+    users = {u.pk: u.display_name for u in User.objects.filter(pk__in=user_ids - {None})}
+    names = {"submitted_by": users, "reviewed_by": users}
+
+    sources = [
+        (Report, reports, lambda r: str(report.round)),
+        (
+            ReportIndicator,
+            ReportIndicator.history.filter(report_id=report.pk)
+            .select_related("history_user")
+            .order_by(*order),
+            lambda r: indicator_names.get(r.indicator_id, f"#{r.indicator_id}"),
+        ),
+        (Indicator, indicators, lambda r: f"{r.level1}/{r.name}"),
+        (
+            Project,
+            Project.history.filter(id=project_id).select_related("history_user").order_by(*order),
+            lambda r: r.name,
+        ),
+        (
+            Payment,
+            Payment.history.filter(project_id=project_id)
+            .select_related("history_user")
+            .order_by(*order),
+            lambda r: f"凭证{r.voucher}",
+        ),
+        (
+            Adjustment,
+            Adjustment.history.filter(project_id=project_id)
+            .select_related("history_user")
+            .order_by(*order),
+            lambda r: r.document_number,
+        ),
+    ]
+    entries: list[HistoryEntry] = []
+    for model, records, subject in sources:
+        entries += _history_entries(model, records, subject, names)
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+# --- the live preview of one indicator while typing -------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinePreview:
+    """What the form shows beside an indicator as its value is typed."""
+
+    error: str | None = None
+    light: str | None = None
+    completion: Decimal | None = None
+    points: Decimal | None = None
+    score: Decimal | None = None
+    over_completion: bool = False
+    tier: str | None = None
+    empty: bool = False
+
+    @property
+    def light_label(self) -> str:
+        return LIGHT_LABELS.get(self.light or "", "")
+
+
+def line_preview(report: Report, indicator: Indicator, raw: str) -> LinePreview:
+    """Light (monitoring: of the expected full-year value) or score (self-evaluation) of a
+    value; the score uses the indicator's share of the report's points, as saving will."""
+    if not raw.strip():
+        return LinePreview(empty=True)
+    try:
+        actual = parse_actual(
+            raw, indicator.target, year=indicator.project.year, level1=indicator.level1
+        )
+    except ValueError_ as exc:
+        return LinePreview(error=exc.message)
+    year = indicator.project.year
+    completion = indicator_completion(indicator.target, actual, fiscal_year=year)
+    light = indicator_light(indicator.target, actual, fiscal_year=year)
+    percent = None if completion is None else completion * 100
+    if not report.round.is_self_evaluation:
+        return LinePreview(light=light, completion=percent, tier=actual.tier)
+    indicators = list(Indicator.objects.filter(project=report.project_id))
+    points = indicator_points(report, indicators).get(indicator.pk, Decimal(0))
+    return LinePreview(
+        light=light,
+        completion=percent,
+        points=points,
+        score=indicator_score(indicator.target, actual, points, fiscal_year=year),
+        over_completion=needs_over_completion_note(completion) and light == "blue",
+        tier=actual.tier,
+    )

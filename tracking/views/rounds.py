@@ -1,0 +1,294 @@
+"""Pages of rounds: the list (and opening, closing, moving the deadline), one round's projects,
+and the round's pre-filled 实际完成 sheet to download and upload back."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from budgets.access import CHANGE, VIEW, department_ids, restrict, sees_all_departments
+from budgets.exporter import HEADER_FILL, HEADER_FONT, TEXT_COLUMNS
+from budgets.importer import ImportRefused, check_file, run_import, sheet_classes
+from budgets.models import Department
+
+from ..forms import DeadlineForm, RoundForm, SheetUploadForm, apply_workflow_error
+from ..models import Round
+from ..selectors import round_projects, round_rows, rounds_for_user
+from ..services import (
+    WorkflowError,
+    round_close,
+    round_move_deadline,
+    round_open,
+    round_reopen,
+)
+from ..workbook import ACTUAL, round_sheet_rows
+
+ROUND_OPENED = "已开启{round}，填报截止日期为{deadline}"
+ROUND_UPDATED = "{round}已存在，已开放填报，截止日期为{deadline}"
+ROUND_CLOSED_DONE = "已关闭{round}"
+ROUND_REOPENED = "已重新开放{round}"
+DEADLINE_MOVED = "{round}的填报截止日期已改为{deadline}"
+ROUNDS_ONLY_REVIEWER = "只有财政局审核人可以管理填报轮次"
+SHEET_ONLY_ACTUAL = "这里只接受“实际完成”表；工作簿中还有：{names}。完整工作簿请通过“导入”页面上传"
+SHEET_MISSING_ACTUAL = "工作簿中没有“实际完成”表"
+SHEET_IMPORTED = "实际完成表已导入。{summary}"
+SHEET_REFUSED = "实际完成表未导入：共{count}个问题，请修改后重新上传（未写入任何数据）"
+
+
+def _require_reviewer(request: HttpRequest) -> None:
+    if not sees_all_departments(request.user):
+        raise PermissionDenied(ROUNDS_ONLY_REVIEWER)
+
+
+def _department_filter(request: HttpRequest) -> int | None:
+    """The department a reviewer picked (?department=id); staff always see their own."""
+    if not sees_all_departments(request.user):
+        return None
+    value = request.GET.get("department", "")
+    return int(value) if value.isdigit() else None
+
+
+@require_GET
+def round_list(request: HttpRequest) -> HttpResponse:
+    """Reviewers: every round with its progress and the form to open one; staff: their rounds."""
+    return _render_list(request, RoundForm() if sees_all_departments(request.user) else None)
+
+
+def _render_list(request: HttpRequest, form: RoundForm | None, status: int = 200) -> HttpResponse:
+    progress = rounds_for_user(request.user)
+    return render(
+        request,
+        "tracking/round_list.html",
+        {
+            "open_rounds": [p for p in progress if p.round.is_open],
+            "closed_rounds": [p for p in progress if not p.round.is_open],
+            "form": form,
+            "is_reviewer": sees_all_departments(request.user),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def round_create(request: HttpRequest) -> HttpResponse:
+    """Open a round (or reopen the same year + stage + as-of with a new deadline)."""
+    _require_reviewer(request)
+    if request.method == "GET":
+        return redirect("tracking:round_list")
+    form = RoundForm(request.POST)
+    if form.is_valid():
+        try:
+            round_, created = round_open(user=request.user, **form.cleaned_data)
+        except WorkflowError as exc:
+            apply_workflow_error(form, exc)
+        else:
+            text = ROUND_OPENED if created else ROUND_UPDATED
+            messages.success(request, text.format(round=round_, deadline=round_.deadline))
+            return redirect("tracking:round_detail", pk=round_.pk)
+    return _render_list(request, form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the deadline, close or reopen a round."""
+    _require_reviewer(request)
+    round_ = get_object_or_404(Round, pk=pk)
+    form = DeadlineForm(initial={"deadline": round_.deadline})
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "close":
+            round_close(round_=round_, user=request.user)
+            messages.success(request, ROUND_CLOSED_DONE.format(round=round_))
+            return redirect("tracking:round_detail", pk=round_.pk)
+        if action == "reopen":
+            round_reopen(round_=round_, user=request.user)
+            messages.success(request, ROUND_REOPENED.format(round=round_))
+            return redirect("tracking:round_detail", pk=round_.pk)
+        form = DeadlineForm(request.POST)
+        if form.is_valid():
+            try:
+                round_move_deadline(
+                    round_=round_, deadline=form.cleaned_data["deadline"], user=request.user
+                )
+            except WorkflowError as exc:
+                apply_workflow_error(form, exc)
+            else:
+                messages.success(
+                    request, DEADLINE_MOVED.format(round=round_, deadline=round_.deadline)
+                )
+                return redirect("tracking:round_detail", pk=round_.pk)
+        round_.refresh_from_db()
+    return render(
+        request,
+        "tracking/round_edit.html",
+        {"round": round_, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _render_detail(
+    request: HttpRequest,
+    round_: Round,
+    *,
+    upload_form: SheetUploadForm | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    department_id = _department_filter(request)
+    rows = round_rows(round_, request.user, department_id)
+    reviewer = sees_all_departments(request.user)
+    departments = (
+        list(Department.objects.filter(projects__year=round_.year).distinct().order_by("code"))
+        if reviewer
+        else []
+    )
+    counts = {"total": len(rows), "done": 0, "returned": 0, "draft": 0, "none": 0}
+    for row in rows:
+        if row.report is None:
+            counts["none"] += 1
+        elif row.status in ("submitted", "approved"):
+            counts["done"] += 1
+        elif row.status == "returned":
+            counts["returned"] += 1
+        else:
+            counts["draft"] += 1
+    return render(
+        request,
+        "tracking/round_detail.html",
+        {
+            "round": round_,
+            "rows": rows,
+            "counts": counts,
+            "is_reviewer": reviewer,
+            "departments": departments,
+            "department_id": department_id,
+            "may_upload": round_.is_open and department_ids(request.user, CHANGE) != set(),
+            "upload_form": upload_form or SheetUploadForm(),
+            "problems": problems or [],
+        },
+        status=status,
+    )
+
+
+@require_GET
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One round: the projects the user may see with status, lights, deviations and score."""
+    return _render_detail(request, get_object_or_404(Round, pk=pk))
+
+
+def _sheet_filename(round_: Round, department: Department | None) -> str:
+    suffix = f"_{department.code}" if department else ""
+    return f"实际完成_{round_.year}{round_.stage}_{round_.as_of:%Y%m%d}{suffix}.xlsx"
+
+
+@require_GET
+def round_sheet_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round's 实际完成 sheet, pre-filled for the user's department (or the picked one)."""
+    round_ = get_object_or_404(Round, pk=pk)
+    department_id = _department_filter(request)
+    if department_id is None and not sees_all_departments(request.user):
+        department_id = request.user.department_id
+    department = None
+    if department_id is not None:
+        department = get_object_or_404(
+            restrict(Department.objects.all(), request.user, VIEW, department_field="pk"),
+            pk=department_id,
+        )
+    projects = round_projects(request.user, round_.year, department_id)
+    name, header, rows = round_sheet_rows(round_, projects)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(name)
+    header_cells = []
+    for title in header:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for values in rows:
+        cells = []
+        for title, value in zip(header, values, strict=True):
+            cell = WriteOnlyCell(sheet, value=value)
+            if title in TEXT_COLUMNS:
+                cell.number_format = "@"
+            elif title == "截至日期":
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=_sheet_filename(round_, department)
+    )
+    return response
+
+
+def _sheet_refusal(upload) -> str | None:
+    """A reason to refuse a file that is not just the 实际完成 sheet (the import page takes all)."""
+    from openpyxl import load_workbook
+
+    try:
+        upload.seek(0, 2)
+        size = upload.tell()
+        upload.seek(0)
+        check_file(upload, size)
+        workbook = load_workbook(upload, read_only=True)
+    except ImportRefused as exc:
+        return exc.problem.message
+    except Exception:  # run_import reports unreadable files with its own message
+        upload.seek(0)
+        return None
+    try:
+        names = {name.strip() for name in workbook.sheetnames}
+    finally:
+        workbook.close()
+        upload.seek(0)
+    others = [cls.name for cls in sheet_classes() if cls.name in names and cls.name != ACTUAL]
+    if others:
+        return SHEET_ONLY_ACTUAL.format(names="、".join(others))
+    if ACTUAL not in names:
+        return SHEET_MISSING_ACTUAL
+    return None
+
+
+@require_POST
+def round_sheet_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import a filled 实际完成 sheet: all or nothing, as the user may change."""
+    round_ = get_object_or_404(Round, pk=pk)
+    form = SheetUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_detail(request, round_, upload_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    refusal = _sheet_refusal(upload)
+    if refusal:
+        return _render_detail(request, round_, problems=[refusal], status=400)
+    result = run_import(upload, user=request.user)
+    if not result.ok:
+        messages.error(request, SHEET_REFUSED.format(count=len(result.problems)))
+        problems = [str(p) for p in result.problems]
+        return _render_detail(request, round_, problems=problems, status=400)
+    messages.success(request, SHEET_IMPORTED.format(summary=result.summary()))
+    return redirect("tracking:round_detail", pk=round_.pk)
+
+
+urlpatterns = [
+    path("rounds/", round_list, name="round_list"),
+    path("rounds/new/", round_create, name="round_create"),
+    path("rounds/<int:pk>/", round_detail, name="round_detail"),
+    path("rounds/<int:pk>/edit/", round_edit, name="round_edit"),
+    path("rounds/<int:pk>/sheet.xlsx", round_sheet_download, name="round_sheet_download"),
+    path("rounds/<int:pk>/sheet/", round_sheet_upload, name="round_sheet_upload"),
+]
