@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from importlib import import_module
+from .views import inbox, reports, review, rounds
 
 app_name = "tracking"
 
-# Modules are added as they are written; a module without urlpatterns contributes nothing.
-_MODULES = ["rounds", "reports", "review", "inbox"]
-
-urlpatterns = []
-for _name in _MODULES:
-    try:
-        _module = import_module(f"tracking.views.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"tracking.views.{_name}":
-            raise
-        continue
-    urlpatterns += getattr(_module, "urlpatterns", [])
+urlpatterns = rounds.urlpatterns + reports.urlpatterns + review.urlpatterns + inbox.urlpatterns
