@@ -157,6 +157,28 @@ def test_carryover_joins_the_initial_budget(unit_a):
     assert projects["C1"]["budget"]["adjustment_rate"] == "0.00"
 
 
+@pytest.mark.django_db
+def test_the_example_of_the_export_spec_comes_out_as_printed(db):
+    red_flag = DepartmentFactory(code="060", name="新乡市红旗区医疗保障局")
+    project = ProjectFactory(
+        code="410702220000000012237",
+        name="信息网络费",
+        unit__department=red_flag,
+        unit__code="060001",
+        initial_budget=D("0.3"),
+    )
+    PaymentFactory(project=project, date=date(2024, 6, 3), amount=D("0.1"))
+    PaymentFactory(project=None, department=red_flag, date=date(2024, 6, 3), amount=D("1200.4"))
+    DepartmentBudgetFactory(department=red_flag, basic_expenditure=D("2751.31"))
+    document = build_export(year=2024, as_of=AS_OF)
+    assert document["departments"][0]["budget"] == budget(
+        "2751.61", "2751.61", "1200.5", "43.63", "0.00", "56.37", "yellow"
+    )
+    assert document["projects"][0]["budget"] == budget(
+        "0.3", "0.3", "0.1", "33.33", "0.00", "66.67", "red"
+    )
+
+
 # 1 July 2024 is day 183 of 366: a time progress of exactly 50, so green needs 40 and yellow 30.
 @pytest.mark.parametrize(
     ("executed", "warning"),
