@@ -4,7 +4,6 @@ department targets, and the official tables as xlsx downloads."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -69,7 +69,7 @@ def _visible_years(request: HttpRequest) -> list[int]:
 
 
 def _year(request: HttpRequest, years: list[int]) -> int:
-    return _int(request.GET.get("year")) or (years[0] if years else date.today().year)
+    return _int(request.GET.get("year")) or (years[0] if years else timezone.localdate().year)
 
 
 def _visible_departments(request: HttpRequest) -> list[Department]:
@@ -294,7 +294,7 @@ def indicator_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def value_preview(request: HttpRequest) -> HttpResponse:
     """How the system reads a target value while it is typed (htmx fragment)."""
     value = request.GET.get("value", "")
-    year = _int(request.GET.get("year")) or date.today().year
+    year = _int(request.GET.get("year")) or timezone.localdate().year
     context: dict = {"value": value}
     try:
         target = parse_target(value, year)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from .choices import CauseCategory, Likelihood, Stage
 from .models import Report
@@ -38,7 +38,7 @@ class RoundForm(forms.Form):
     deadline = forms.DateField(label="填报截止日期", widget=DATE_WIDGET)
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("initial", {"year": date.today().year})
+        kwargs.setdefault("initial", {"year": timezone.localdate().year})
         super().__init__(*args, **kwargs)
 
 

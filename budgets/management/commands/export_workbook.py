@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -42,7 +41,7 @@ class Command(BaseCommand):
                 with open(output, "w", encoding="utf-8") as handle:
                     handle.write(text + "\n")
             else:
-                sys.stdout.write(text + "\n")
+                self.stdout.write(text)
             return
         if not output:
             raise CommandError("--output is required for --format xlsx")
