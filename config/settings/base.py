@@ -142,6 +142,7 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 # Front-end libraries come from the npm registry at set-up time (make install).
 STATICFILES_DIRS = [
     BASE_DIR / "static",
