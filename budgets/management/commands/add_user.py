@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from budgets.management.base import OperatorCommand
 from budgets.services import generate_password, user_save
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Create or update a user with a role; prints a generated password if none is given."
 
     def add_arguments(self, parser):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from budgets.export import build_export
 from budgets.exporter import write_workbook
+from budgets.management.base import OperatorCommand
 
 
 def parse_day(text: str) -> date:
@@ -18,7 +19,7 @@ def parse_day(text: str) -> date:
         raise CommandError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from exc
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Export a fiscal year as JSON (spec/export-json.md) or as a re-importable workbook."
 
     def add_arguments(self, parser):

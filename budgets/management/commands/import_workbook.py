@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from budgets.importer import run_import
+from budgets.management.base import OperatorCommand
 from budgets.models import User
 
 UNKNOWN_USER = "user {username} does not exist or is inactive"
 NO_FILE = "file not found: {path}"
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Import a workbook (all or nothing); exit 1 with every problem listed when invalid."
 
     def add_arguments(self, parser):

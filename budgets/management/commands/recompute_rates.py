@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from budgets.management.base import OperatorCommand
 from budgets.services import rates_snapshot_save
 
 BAD_DATE = "--as-of must be a date YYYY-MM-DD, got {value!r}"
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Snapshot every project's and department's rates of a year as of a day (idempotent)."
 
     def add_arguments(self, parser):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from budgets.management.base import OperatorCommand
 from performance.services import indicator_library_seed_from_indicators
 
 SEED_SUMMARY = "指标库：新增{created}个，更新{updated}个，未变{unchanged}个"
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Upsert the indicator library from existing indicators (idempotent)."
 
     def handle(self, *args, **options):

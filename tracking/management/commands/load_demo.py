@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
+from budgets.management.base import OperatorCommand
 from tracking.demo import load_demo
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Load the demo data (idempotent) and print the demo users with their passwords."
 
     def add_arguments(self, parser):

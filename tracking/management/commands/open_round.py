@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from budgets.management.base import OperatorCommand
 from tracking.choices import Stage
 from tracking.services import WorkflowError, round_open
 
@@ -17,7 +18,7 @@ def parse_day(option: str, text: str) -> date:
         raise CommandError(f"{option} must be a date YYYY-MM-DD, got {text!r}") from exc
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Open a monitoring or self-evaluation round (idempotent); prints the round's id."
 
     def add_arguments(self, parser):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from budgets.management.base import OperatorCommand
 from tracking.notifications import reminder_pass
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Create today's reminders (due_soon, overdue, overdue_digest, execution_red); prints "
         "one line per notification created: <username>\\t<kind>\\t<subject>."
