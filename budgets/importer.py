@@ -40,6 +40,10 @@ NOT_A_DATE = "“{value}”不是有效的日期（应为 Excel 日期或 YYYY-M
 NOT_A_YEAR = "“{value}”不是有效的年度（如 2024）"
 NOT_YES_NO = "“{value}”应为“是”或“否”"
 TEXT_TOO_LONG = "内容过长（最多{limit}个字符）"
+NUMBER_LOST_DIGITS = (
+    "“{value}”是以数字格式保存的长编码，Excel 只保留15位有效数字，末几位可能已丢失；"
+    "请将该列设为文本格式后重新填写"
+)
 NO_PERMISSION_DEPARTMENT = "无权导入部门“{code}”的数据"
 TOO_MANY_PROBLEMS = "问题过多，仅列出前{limit}条"
 
@@ -127,6 +131,11 @@ class Row:
         if self._missing(column, required):
             return ""
         value = self.raw(column)
+        if isinstance(value, float) and abs(value) >= 1e15:
+            # Excel keeps 15 significant digits: a 21-digit 项目编码 typed as a number has
+            # already lost its last digits, so refuse it instead of importing a wrong code.
+            self.problem(column, NUMBER_LOST_DIGITS.format(value=f"{value:.0f}"))
+            return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, datetime):

@@ -435,3 +435,17 @@ def test_problems_are_capped_with_a_final_note(tmp_path, monkeypatch):
     assert len(result.problems) == 4
     assert str(result.problems[-1]) == f"文件: {TOO_MANY_PROBLEMS.format(limit=3)}"
     assert Payment.objects.count() == 0
+
+
+def test_a_long_code_saved_as_a_number_is_refused_rather_than_imported_wrong(db, tmp_path):
+    from budgets.importer import NUMBER_LOST_DIGITS
+    from tests.budgets.workbooks import PROJECT_HEADER, project_row
+
+    row = project_row("x")
+    row[PROJECT_HEADER.index("项目编码")] = 410702220000000012237  # an int Excel keeps as float
+    path = make_workbook(tmp_path / "w.xlsx", {"项目": [PROJECT_HEADER, row]})
+    result = run_import(path)
+    value = f"{float(410702220000000012237):.0f}"
+    assert [str(p) for p in result.problems] == [
+        f"项目, 第2行, 项目编码: {NUMBER_LOST_DIGITS.format(value=value)}"
+    ]
