@@ -49,6 +49,7 @@ RECTIFICATION_RESULT_NEEDS_TEXT = "请填写整改结果"
 RECTIFICATION_NOT_REQUIRED = "该报告未被要求整改"
 SUBMIT_MISSING_ACTUAL = "指标“{name}”缺少实际完成值（或未填写原因说明）"
 SUBMIT_MISSING_EXPECTED = "指标“{name}”缺少全年预计完成值"
+SUBMIT_MISSING_TO_DATE = "指标“{name}”缺少截至目前完成值"
 SUBMIT_DEVIATION_INCOMPLETE = "指标“{name}”存在偏差，需填写偏差原因类别、原因、完成可能性和改进措施"
 SUBMIT_BUDGET_DEVIATION_INCOMPLETE = (
     "预算执行进度存在偏差（{warning}），需填写偏差原因类别、原因、完成可能性和改进措施"
@@ -277,6 +278,8 @@ def submit_problems(report: Report) -> list[str]:
         return problems
     for indicator in indicators:
         line = lines.get(indicator.pk)
+        if line is None or not line.actual_raw:
+            problems.append(SUBMIT_MISSING_TO_DATE.format(name=indicator.name))
         if line is None or not line.expected_raw:
             problems.append(SUBMIT_MISSING_EXPECTED.format(name=indicator.name))
             continue

@@ -32,6 +32,7 @@ from tracking.services import (
     SUBMIT_LOW_EXECUTION,
     SUBMIT_MISSING_ACTUAL,
     SUBMIT_MISSING_EXPECTED,
+    SUBMIT_MISSING_TO_DATE,
     SUBMIT_OVER_COMPLETION,
     report_require_rectification,
     report_return,
@@ -264,6 +265,7 @@ def test_submitting_lists_every_problem(client_of, alice, project):
     problems = response.context["problems"]
     assert problems == [
         SUBMIT_DEVIATION_INCOMPLETE.format(name="参保人员培训人数"),
+        SUBMIT_MISSING_TO_DATE.format(name="参保群众满意度"),
         SUBMIT_MISSING_EXPECTED.format(name="参保群众满意度"),
         SUBMIT_BUDGET_DEVIATION_INCOMPLETE.format(warning="红色预警"),
     ]
