@@ -137,13 +137,3 @@ def load_budget_demo(samples: Path, report: DemoReport) -> None:
     result = run_import(io.BytesIO(_spending_workbook(DEMO_YEAR)))
     report.lines.append(f"生成的支出: {result.summary() if result.ok else result.problems}")
     _ensure_users(report)
-    _seed_library(report)
-
-
-def _seed_library(report: DemoReport) -> None:
-    """Fill the indicator library (指标库) from the indicators just imported."""
-    # Imported here: performance builds on budgets, not the other way round.
-    from performance.services import indicator_library_seed_from_indicators
-
-    result = indicator_library_seed_from_indicators()
-    report.lines.append(f"指标库: 新增{result.created}个，更新{result.updated}个")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from budgets.demo import DEMO_YEAR, DemoReport, load_budget_demo
 from budgets.models import Project
 from performance.models import Indicator
+from performance.services import indicator_library_seed_from_indicators
 from performance.values import QUALITATIVE, QUANTITATIVE, RELATIVE, format_decimal
 
 from .choices import ReportStatus, Stage
@@ -59,6 +60,8 @@ def load_demo(samples: Path) -> DemoReport:
     """Load everything the demo shows; running it twice changes nothing."""
     report = DemoReport()
     load_budget_demo(samples, report)
+    library = indicator_library_seed_from_indicators()
+    report.lines.append(f"指标库: 新增{library.created}个，更新{library.updated}个")
     with transaction.atomic():
         monitoring, _ = Round.objects.get_or_create(
             year=DEMO_YEAR,
