@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 
 from .importer import run_import
-from .models import Department, DepartmentBudget, Project
+from .models import Department, DepartmentBudget, Project, User
 from .services import user_save
 
 DEMO_PASSWORD = "demo-2024-pass"
@@ -45,7 +45,13 @@ def _ensure_users(report: DemoReport) -> None:
         specs.append(
             (f"staff{department.code}", "单位经办人", department.code, f"{department.name} 经办人")
         )
+    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
     for username, role, department_code, name in specs:
+        label = role + (f"（部门 {department_code}）" if department_code else "")
+        report.users.append((username, DEMO_PASSWORD, label))
+        user = existing.get(username)
+        if user is not None and user.check_password(DEMO_PASSWORD):
+            continue  # already there as the demo needs it: loading twice changes nothing
         user_save(
             username=username,
             role_text=role,
@@ -54,8 +60,6 @@ def _ensure_users(report: DemoReport) -> None:
             name=name,
             email=f"{username}@example.gov.cn",
         )
-        label = role + (f"（部门 {department_code}）" if department_code else "")
-        report.users.append((username, DEMO_PASSWORD, label))
 
 
 def _spending_workbook(year: int) -> bytes:

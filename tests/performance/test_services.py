@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
-from budgets.demo import DemoReport, _seed_library
 from budgets.importer import run_import
 from performance.choices import METRIC_EXECUTION, METRIC_TARGET_COMPLETION
 from performance.department import DEPARTMENT_TARGET_NOT_PERCENT
@@ -371,13 +370,6 @@ def test_the_command_seeds_the_library_and_says_what_it_did(project_a):
     call_command("seed_indicator_library", stdout=out)
     assert out.getvalue().strip() == "指标库：新增1个，更新0个，未变0个"
     assert IndicatorTemplate.objects.count() == 1
-
-
-def test_the_demo_seeds_the_library_after_importing(project_a):
-    make_indicator(project_a, "产出指标", "培训场次", "≥10场")
-    report = DemoReport()
-    _seed_library(report)
-    assert report.lines == ["指标库: 新增1个，更新0个"]
 
 
 # --- department targets ------------------------------------------------------------------------
