@@ -598,3 +598,31 @@ def rates_snapshot_save(*, as_of: date) -> SnapshotResult:
         deleted=deleted,
         seconds=time.monotonic() - started,
     )
+
+
+# Uploaded workbooks are kept this long after their job ends (to re-run or inspect them).
+IMPORT_FILES_KEEP_DAYS = 7
+
+
+def import_files_cleanup(*, now=None, keep_days: int = IMPORT_FILES_KEEP_DAYS) -> int:
+    """Delete the uploaded files of jobs older than `keep_days`; the job rows stay as records."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=keep_days)
+    jobs = (
+        ImportJob.objects.exclude(file="")
+        .filter(created_at__lt=cutoff)
+        .exclude(status=ImportJob.Status.RUNNING)
+    )
+    removed = 0
+    for job in jobs.only("pk", "file", "token"):
+        # Claim first, conditionally: a job that started running meanwhile keeps its file.
+        claimed = (
+            ImportJob.objects.filter(pk=job.pk)
+            .exclude(status=ImportJob.Status.RUNNING)
+            .update(file="")
+        )
+        if claimed:
+            for path in (import_job_path(job), _progress_path(job)):
+                path.unlink(missing_ok=True)
+            removed += 1
+    return removed

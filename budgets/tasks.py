@@ -62,3 +62,17 @@ def recompute_rates_task(as_of: str | None = None) -> dict:
         "updated": result.updated,
         "seconds": round(result.seconds, 3),
     }
+
+
+@shared_task(
+    name="budgets.tasks.import_files_cleanup_task",
+    acks_late=True,
+    soft_time_limit=5 * 60,
+    time_limit=6 * 60,
+    ignore_result=True,
+)
+def import_files_cleanup_task() -> int:
+    """Delete uploaded workbooks of finished jobs older than a week (idempotent)."""
+    from .services import import_files_cleanup
+
+    return import_files_cleanup()

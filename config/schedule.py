@@ -62,6 +62,15 @@ SCHEDULE: tuple[ScheduleEntry, ...] = (
         expires=12 * 3600,
         comment="每天07:30发送截止提醒、逾期通知、逾期汇总与执行率红色预警",
     ),
+    # Uploaded workbooks are only needed while their import runs and for a week after.
+    ScheduleEntry(
+        name="import-files-cleanup-daily",
+        task="budgets.tasks.import_files_cleanup_task",
+        minute="0",
+        hour="3",
+        expires=12 * 3600,
+        comment="每天03:00删除7天前上传、已结束的导入文件（导入记录保留）",
+    ),
 )
 
 

@@ -363,3 +363,38 @@ def test_the_reviewer_may_import_any_departments_rows(client_of, rita, unit_b, t
     assert job.status == ImportJob.Status.DONE
     client.post(reverse("budgets:import_confirm", args=[job.token]))
     assert set(Project.objects.values_list("department__code", flat=True)) == {"044"}
+
+
+def test_cleanup_deletes_old_uploads_keeps_the_records_and_spares_recent_ones(
+    alice, tmp_path, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    old = services.import_job_create(user=alice, upload=upload_of(good_workbook(tmp_path)))
+    recent = services.import_job_create(user=alice, upload=upload_of(good_workbook(tmp_path)))
+    ImportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    old_path, recent_path = services.import_job_path(old), services.import_job_path(recent)
+    assert old_path.exists() and recent_path.exists()
+
+    assert services.import_files_cleanup() == 1
+    assert not old_path.exists() and recent_path.exists()
+    old.refresh_from_db()
+    assert old.file == "" and ImportJob.objects.count() == 2
+    assert services.import_files_cleanup() == 0  # a second run changes nothing
+
+
+def test_cleanup_leaves_a_running_import_alone(alice, tmp_path, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    job = services.import_job_create(user=alice, upload=upload_of(good_workbook(tmp_path)))
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - timedelta(days=30), status=ImportJob.Status.RUNNING
+    )
+    assert services.import_files_cleanup() == 0
+    assert services.import_job_path(job).exists()
