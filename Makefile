@@ -42,14 +42,18 @@ demo: migrate
 	$(PY) manage.py load_demo
 
 # Web server, Celery worker and Celery beat together; Ctrl-C stops all three.
+# The web server runs in the foreground so Ctrl-C reaches it; on the way out the trap stops
+# the worker and beat. Only their main processes are signalled: TERM to a worker's pool
+# children as well can leave the worker waiting for them forever.
 run: export DEBUG ?= 1
 run: demo
 	@echo "==> http://$(HOST):$(PORT)/  (Ctrl-C 停止 web、worker 与 beat)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
+	@$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
+	  worker=$$!; \
 	  $(VENV)/bin/celery -A config beat --loglevel=INFO --pidfile= & \
-	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
-	  wait
+	  beat=$$!; \
+	  trap 'trap - INT TERM EXIT; kill $$worker $$beat 2>/dev/null; wait' INT TERM EXIT; \
+	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 # --- quality --------------------------------------------------------------------------------
 lint: install-dev

@@ -154,7 +154,7 @@ def test_the_list_shows_exact_figures_rate_bar_mark_and_light(client_of, alice, 
     PaymentFactory(project=project, amount=Decimal("5"), date=date(2024, 8, 1))  # after
     row = row_of(html_of(client_of(alice).get(list_url(as_of=AS_OF))), "P1")
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
-    assert cells == ["120.5", "120", "60.000001"]
+    assert cells == ["120.50", "120.00", "60.000001"]
     # 60.000001 / 120 = 50.0000008 % ≥ 0.8 × 58.196… = 46.56 %: green.
     assert '<span class="rate">50.00%</span>' in row
     assert 'class="fill green" style="width: 50.00%"' in row
@@ -169,7 +169,7 @@ def test_the_totals_row_adds_the_whole_filtered_set_exactly(client_of, alice, un
     html = html_of(client_of(alice).get(list_url(as_of=AS_OF, q="T")))
     totals = re.search(r'<tr class="totals">.*?</tr>', html, re.S).group(0)
     assert "合计（3个项目）" in totals
-    assert re.findall(r'<th class="num">([^<]*)</th>', totals) == ["100.3", "100.3", "0.1"]
+    assert re.findall(r'<th class="num">([^<]*)</th>', totals) == ["100.30", "100.30", "0.10"]
     assert '<span class="rate">0.10%</span>' in totals and "红色预警" in totals
 
 
@@ -317,9 +317,9 @@ def test_the_project_page_shows_facts_rates_adjustments_and_payments(
         "309-A1",
         "新乡市医疗保障局",
         "新乡市医疗保险中心",
-        "<dt>年初预算数</dt><dd>100 万元</dd>",
-        "<dt>全年预算数</dt><dd>125 万元</dd>",
-        "<dt>执行数</dt><dd>10 万元",
+        "<dt>年初预算数</dt><dd>100.00 万元</dd>",
+        "<dt>全年预算数</dt><dd>125.00 万元</dd>",
+        "<dt>执行数</dt><dd>10.00 万元",
         '<span class="rate">8.00%</span>',
         "<dt>预算调整率</dt><dd>25.00%</dd>",
         "<dt>结转结余率</dt><dd>92.00%</dd>",

@@ -40,7 +40,12 @@ from tracking.services import (
     report_submit,
     round_close,
 )
-from tracking.views.reports import RECTIFICATION_RECORDED, REPORT_SAVED, REPORT_SUBMITTED
+from tracking.views.reports import (
+    RECTIFICATION_RECORDED,
+    REPORT_MISSING,
+    REPORT_SAVED,
+    REPORT_SUBMITTED,
+)
 
 from .season import (
     ALL_REACHED,
@@ -119,6 +124,74 @@ def test_staff_of_another_department_cannot_post_and_nothing_changes(
     assert database_state() == before
 
 
+# --- opening a project of a round -------------------------------------------------------
+
+
+def open_url(round_, project) -> str:
+    return reverse("tracking:report_open", args=[round_.pk, project.pk])
+
+
+def test_anonymous_visitors_opening_a_project_are_sent_to_the_login_page(client, project):
+    response = client.get(open_url(monitoring_round(), project))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_a_reviewer_opening_a_project_without_a_report_writes_nothing_and_is_told_so(
+    client_of, rita, project
+):
+    round_ = monitoring_round()
+    client = client_of(rita)
+    before = database_state()
+    response = client.get(open_url(round_, project))
+    assert response.status_code == 200
+    assert REPORT_MISSING == "该项目尚未填报"
+    assert REPORT_MISSING in response.content.decode()
+    assert database_state() == before
+
+
+def test_a_reviewer_opening_a_project_with_a_report_is_sent_to_its_detail_page(
+    client_of, rita, monitoring
+):
+    client = client_of(rita)
+    before = database_state()
+    response = client.get(open_url(monitoring.round, monitoring.project))
+    assert response.url == url("report_detail", monitoring)
+    assert database_state() == before
+
+
+def test_staff_opening_a_project_creates_exactly_one_draft_however_often(client_of, alice, project):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    first = client.get(open_url(round_, project))
+    second = client.get(open_url(round_, project))
+    report = Report.objects.get(round=round_, project=project)
+    assert report.status == ReportStatus.DRAFT
+    assert first.url == second.url == url("report_edit", report)
+    assert Report.objects.count() == 1
+
+
+def test_the_round_page_offers_reviewers_to_read_and_staff_to_fill_in(
+    client_of, rita, alice, project
+):
+    round_ = monitoring_round()
+    page = reverse("tracking:round_detail", args=[round_.pk])
+    link = f'<a href="{open_url(round_, project)}">'
+    reviewer_html = client_of(rita).get(page).content.decode()
+    assert link + "查看</a>" in reviewer_html and link + "填报</a>" not in reviewer_html
+    assert link + "填报</a>" in client_of(alice).get(page).content.decode()
+
+
+def test_staff_opening_a_project_of_a_closed_round_writes_nothing(client_of, alice, project):
+    round_ = round_close(round_=monitoring_round())
+    client = client_of(alice)
+    before = database_state()
+    response = client.get(open_url(round_, project))
+    assert response.status_code == 200
+    assert REPORT_MISSING in response.content.decode()
+    assert database_state() == before
+
+
 # --- the monitoring form ----------------------------------------------------------------
 
 
@@ -148,6 +221,10 @@ def test_the_monitoring_form_shows_the_budget_part_from_the_system(client_of, al
         "expected_executed": "—",
     }
     assert 'name="expected_executed"' in html and 'name="version"' in html
+    # The page prints the amounts as finance tables do; the input keeps the raw value.
+    assert (
+        '<td class="num">100.00</td><td class="num">100.00</td><td class="num">50.00</td>' in html
+    )
 
 
 def test_saving_the_monitoring_form_stores_values_and_lights(client_of, alice, monitoring):
@@ -477,6 +554,7 @@ def test_the_monitoring_printout_shows_lights_and_deviations(client_of, alice, m
     html = client_of(alice).get(url("report_print", monitoring)).content.decode()
     for text in ("项目支出绩效运行监控表", "序时进度", "全年预计完成值", "绿灯", "58.20%"):
         assert text in html, text
+    assert ">100.00</td>" in html and ">50.00</td>" in html  # amounts as finance tables print
 
 
 def test_the_xlsx_has_the_same_table_with_merged_cells_and_borders(client_of, alice, evaluation):
@@ -495,6 +573,7 @@ def test_the_xlsx_has_the_same_table_with_merged_cells_and_borders(client_of, al
         "等级：良",
     ):
         assert text in texts, text
+    assert "100" in texts  # the xlsx keeps amounts as plain text, without separators
     assert "A1:J1" in {str(r) for r in sheet.merged_cells.ranges}
     assert len(sheet.merged_cells.ranges) > 5
     assert sheet["A3"].border.left.style == "thin"

@@ -46,6 +46,7 @@ REPORT_SAVED = "已保存"
 REPORT_SUBMITTED = "报告已提交，等待财政局审核"
 SUBMIT_REFUSED = "报告还不能提交，请先完成以下内容："
 RECTIFICATION_RECORDED = "整改结果已记录"
+REPORT_MISSING = "该项目尚未填报"
 
 
 def _report(request: HttpRequest, pk: int, action: str = VIEW) -> Report:
@@ -65,13 +66,24 @@ def _not_editable_message(report: Report) -> str:
 
 @require_GET
 def report_open(request: HttpRequest, round_pk: int, project_pk: int) -> HttpResponse:
-    """The project's report of the round, created as a draft on first open."""
+    """The project's report of the round. Who may fill it in gets it, created as a draft by this GET
+    (an idempotent get-or-create: the round page links here); anyone else only reads."""
     round_ = get_object_or_404(Round, pk=round_pk)
     project = get_object_or_404(round_projects(request.user, round_.year), pk=project_pk)
-    report = report_get_or_create(round_=round_, project=project)
-    if may_edit(report) and _user_may_change(request, report):
-        return redirect("tracking:report_edit", pk=report.pk)
-    return redirect("tracking:report_detail", pk=report.pk)
+    if round_.is_open and may_access_department(request.user, project.department_id, CHANGE):
+        report = report_get_or_create(round_=round_, project=project)
+        if may_edit(report):
+            return redirect("tracking:report_edit", pk=report.pk)
+        return redirect("tracking:report_detail", pk=report.pk)
+    # Reviewers, and everyone once the round is closed, must not leave empty drafts behind.
+    report = Report.objects.filter(round=round_, project=project).first()
+    if report is not None:
+        return redirect("tracking:report_detail", pk=report.pk)
+    return render(
+        request,
+        "tracking/report_missing.html",
+        {"round": round_, "project": project, "message": REPORT_MISSING},
+    )
 
 
 @require_GET
@@ -293,6 +305,8 @@ class Cell:
     num: bool = False
     light: str = ""
     wide: bool = False
+    # An amount in 万元: the printout adds thousands separators, the xlsx keeps the plain text.
+    money: bool = False
 
 
 COLUMNS = 10
@@ -377,21 +391,21 @@ def official_table(table: ReportTable) -> tuple[str, str, list[list[Cell]]]:
             ],
             [
                 Cell("年度资金总额", 2, head=True),
-                Cell(_amount(figures.initial), 3, num=True),
-                Cell(_amount(figures.adjusted), 4, num=True),
-                Cell(_amount(figures.executed), 5, num=True),
+                Cell(_amount(figures.initial), 3, num=True, money=True),
+                Cell(_amount(figures.adjusted), 4, num=True, money=True),
+                Cell(_amount(figures.executed), 5, num=True, money=True),
                 Cell(_points(table.execution_points), 6, num=True),
                 Cell(_rate(figures.execution_rate), 7, num=True),
                 Cell(_points(report.execution_score), 8, 2, num=True),
             ],
             [
                 Cell("其中：当年财政拨款", 2, head=True),
-                Cell(_amount(project.initial_budget), 3, num=True),
+                Cell(_amount(project.initial_budget), 3, num=True, money=True),
                 Cell("—", 4, 6),
             ],
             [
                 Cell("上年结转资金", 2, head=True),
-                Cell(_amount(project.carryover), 3, num=True),
+                Cell(_amount(project.carryover), 3, num=True, money=True),
                 Cell("—", 4, 6),
             ],
             [
@@ -452,13 +466,13 @@ def official_table(table: ReportTable) -> tuple[str, str, list[list[Cell]]]:
             )
         ],
         [
-            Cell(_amount(figures.initial), 0, num=True),
-            Cell(_amount(figures.adjusted), 1, num=True),
-            Cell(_amount(figures.executed), 2, num=True),
+            Cell(_amount(figures.initial), 0, num=True, money=True),
+            Cell(_amount(figures.adjusted), 1, num=True, money=True),
+            Cell(_amount(figures.executed), 2, num=True, money=True),
             Cell(_rate(figures.execution_rate), 3, num=True),
             Cell(_rate(budget.time_progress), 4, num=True),
             Cell(warning.get(budget.warning or "", "—"), 5, light=budget.warning or ""),
-            Cell(_amount(report.expected_executed), 6, num=True),
+            Cell(_amount(report.expected_executed), 6, num=True, money=True),
             Cell(
                 (f"【{report.budget_cause_category}】" if report.budget_cause_category else "")
                 + report.budget_cause
