@@ -477,6 +477,17 @@ def test_the_edit_form_shows_the_amount_as_written(client_of, alice, payment_a):
     assert 'value="10"' in html and 'value="记-0001"' in html
 
 
+def test_pages_print_amounts_with_separators_while_the_form_keeps_them_raw(
+    client_of, alice, project_a
+):
+    payment = PaymentFactory(project=project_a, voucher="记-0002", amount=Decimal("1234.5"))
+    client = client_of(alice)
+    listed = html_of(client.get(reverse("budgets:payment_list") + "?year=2024"))
+    assert '<td class="num">1,234.50</td>' in listed
+    form = html_of(client.get(reverse("budgets:payment_edit", args=[payment.pk])))
+    assert 'value="1234.5"' in form and "1,234" not in form
+
+
 def test_staff_delete_a_payment_after_confirming(client_of, alice, payment_a):
     client = client_of(alice)
     url = reverse("budgets:payment_delete", args=[payment_a.pk])

@@ -221,7 +221,7 @@ def test_the_monitoring_form_shows_the_budget_part_from_the_system(client_of, al
         "expected_executed": "—",
     }
     assert 'name="expected_executed"' in html and 'name="version"' in html
-    # The page prints the amounts as finance tables do; the input keeps the raw value.
+    # The amounts read as in the finance bureau's tables: two decimals at least.
     assert (
         '<td class="num">100.00</td><td class="num">100.00</td><td class="num">50.00</td>' in html
     )

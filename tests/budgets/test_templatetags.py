@@ -1,0 +1,65 @@
+"""The `money` template filter: amounts in 万元 as the finance bureau's tables print them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+
+from budgets.templatetags.money import NO_AMOUNT, money
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (D("7.5"), "7.50"),
+        (D("4515.264"), "4,515.264"),
+        (D("10452.73"), "10,452.73"),
+        (D("10348.700000"), "10,348.70"),
+        (D("-2"), "-2.00"),
+        (D("-1234.5"), "-1,234.50"),
+        (D("0"), "0.00"),
+        (D("1234567.000001"), "1,234,567.000001"),
+        (D("0.000001"), "0.000001"),
+        (D("1E+3"), "1,000.00"),
+    ],
+)
+def test_an_amount_gets_thousands_separators_and_at_least_two_decimals(value, shown):
+    assert money(value) == shown
+
+
+def test_no_amount_is_a_dash():
+    assert money(None) == NO_AMOUNT == "—"
+
+
+def test_zero_never_shows_a_minus_sign():
+    assert money(D("-0.000000")) == "0.00"
+
+
+def test_the_fen_of_a_stored_amount_are_never_rounded_away():
+    assert money(D("999999999999.999999")) == "999,999,999,999.999999"
+
+
+def test_an_int_is_an_amount_in_whole_wan_yuan():
+    assert money(0) == "0.00"
+    assert money(1200) == "1,200.00"
+
+
+def test_an_amount_already_written_as_text_is_reformatted():
+    # Some views hand amounts over as rates.format_amount() text.
+    assert money("2751.61") == "2,751.61"
+    assert money("1200") == "1,200.00"
+    assert money("-0.3") == "-0.30"
+
+
+def test_text_that_is_not_an_amount_is_shown_as_it_is():
+    assert money("—") == "—"
+    assert money("") == ""
+
+
+def test_the_filter_is_loaded_by_name_in_templates():
+    template = Template("{% load money %}{{ a|money }} / {{ b|money }}")
+    assert template.render(Context({"a": D("10348.7"), "b": None})) == "10,348.70 / —"
