@@ -7,6 +7,7 @@ from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,7 @@ from budgets.access import CHANGE, may_access_department, restrict
 from budgets.models import Department, DepartmentBudget, Project
 from budgets.rates import completion_rate, format_rate
 from budgets.selectors import default_as_of
+from budgets.views.common import query_without_page
 
 from .choices import LEVEL1_NAMES
 from .forms import DepartmentTargetsForm, IndicatorForm
@@ -51,6 +53,7 @@ DEPARTMENT_TARGETS_SAVED = "已保存{department}{year}年度整体绩效目标"
 
 STATUS_PASSED = "passed"
 STATUS_FAILED = "failed"
+PAGE_SIZE = 50
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -96,38 +99,45 @@ def _targets_url(project_id: int) -> str:
 
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
-    """Every project of a year with the result of its target review (constant queries)."""
+    """Every project of a year with the result of its target review, a page at a time
+    (constant queries)."""
     years = _visible_years(request)
     year = _year(request, years)
     departments = _visible_departments(request)
     department = _chosen_department(request, departments)
-    projects = (
-        restrict(Project.objects.filter(year=year), request.user)
-        .select_related("department", "unit")
-        .order_by("department__code", "code")
-    )
+    projects = restrict(Project.objects.filter(year=year), request.user)
     if department is not None:
         projects = projects.filter(department=department)
+    # The counts and the 通过/未通过 filter need the review of every project, so every review
+    # is computed (a fixed number of queries whatever the count); only the page is rendered.
     reviews = project_reviews(projects, default_as_of(year))
     status = request.GET.get("status", "")
-    rows = []
+    listed: list[int] = []
     per_department: dict[int, Counter] = {}
     counts = Counter()
-    for project in projects:
-        review = reviews[project.pk]
+    # Ids and departments only: building 20,000 model instances to show 50 would be waste.
+    ordered = projects.order_by("department__code", "code").values_list("pk", "department_id")
+    for pk, department_id in ordered:
+        review = reviews[pk]
         counts["total"] += 1
         counts["passed" if review.passed else "failed"] += 1
         counts["warned"] += bool(review.warnings)
-        tally = per_department.setdefault(project.department_id, Counter())
+        tally = per_department.setdefault(department_id, Counter())
         tally["total"] += 1
         tally["passed"] += review.passed
         if status == STATUS_PASSED and not review.passed:
             continue
         if status == STATUS_FAILED and review.passed:
             continue
+        listed.append(pk)
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = Project.objects.select_related("department", "unit").in_bulk(page.object_list)
+    rows = []
+    for pk in page.object_list:
+        review = reviews[pk]
         rows.append(
             {
-                "project": project,
+                "project": shown[pk],
                 "review": review,
                 "failures": [p for p in review.problems if p.blocking],
                 "warnings": review.warnings,
@@ -155,6 +165,8 @@ def review_list(request: HttpRequest) -> HttpResponse:
             "department": department,
             "status": status,
             "rows": rows,
+            "page": page,
+            "querystring": query_without_page(request),
             "counts": counts,
             "summary": summary,
         },

@@ -35,7 +35,7 @@ from performance.scoring import (
 )
 from performance.values import ValueError_, describe_target, parse_actual
 
-from .choices import EDITABLE_STATUSES, Light, ReportStatus
+from .choices import EDITABLE_STATUSES, SUBMITTED_STATUSES, Light, ReportStatus
 from .compute import BudgetPart, report_budget_part
 from .models import Report, ReportIndicator, ReportTransition, Round
 
@@ -131,15 +131,12 @@ def round_projects(user, year: int, department_id: int | None = None) -> QuerySe
     return projects
 
 
-def round_rows(round_: Round, user, department_id: int | None = None) -> list[ProjectRow]:
-    """The projects of the round's year the user may see, with report and budget (6 queries)."""
-    projects = round_projects(user, round_.year, department_id)
-    project_list = list(
-        projects.select_related("department", "unit").order_by("department__code", "code")
-    )
-    ids = projects.order_by().values("pk")
+def round_rows(round_: Round, projects: Iterable[Project]) -> list[ProjectRow]:
+    """The given projects (a page of the round's) with report and budget (5 queries)."""
+    project_list = list(projects)
+    ids = [p.pk for p in project_list]
     reports = {r.project_id: r for r in Report.objects.filter(round=round_, project__in=ids)}
-    figures = project_figures(projects, round_.as_of)
+    figures = project_figures(Project.objects.filter(pk__in=ids), round_.as_of)
     thresholds = warning_thresholds()
     progress = time_progress(round_.as_of)
     return [
@@ -155,6 +152,27 @@ def round_rows(round_: Round, user, department_id: int | None = None) -> list[Pr
         )
         for p in project_list
     ]
+
+
+def round_counts(round_: Round, projects: QuerySet[Project]) -> dict[str, int]:
+    """How many of the projects are done, returned, in draft or not started (2 queries)."""
+    by_status = dict(
+        Report.objects.filter(round=round_, project__in=projects.order_by().values("pk"))
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    total = projects.count()
+    done = sum(by_status.get(s, 0) for s in SUBMITTED_STATUSES)
+    returned = by_status.get(ReportStatus.RETURNED, 0)
+    return {
+        "total": total,
+        "done": done,
+        "returned": returned,
+        "draft": sum(by_status.values()) - done - returned,
+        "none": total - sum(by_status.values()),
+    }
 
 
 # --- reports --------------------------------------------------------------------------------

@@ -96,3 +96,10 @@ def basic_department_for(user: User, chosen: Department | None) -> Department | 
     if department is None or not may_access_department(user, department, CHANGE):
         return None
     return department
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The current query without its page number, for page links that keep the filters."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

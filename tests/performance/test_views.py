@@ -418,3 +418,60 @@ def test_the_reviewer_chooses_any_department_and_reads_its_targets(
 def test_the_admin_edits_any_departments_targets(client_of, adam, department_a, department_b):
     html = html_of(client_of(adam).get(targets_page(year=2024, department="044")))
     assert "西峡县医疗保障局本级" in html and 'name="execution_rate"' in html
+
+
+# --- 目标审核 list: pages of 50 -------------------------------------------------------------------
+
+
+def test_the_review_list_shows_50_projects_a_page_and_counts_them_all(
+    client_of, rita, unit_a, project_a
+):
+    complete_targets(project_a)  # the one project that passes
+    _projects_with_indicators(unit_a, 119)
+    client = client_of(rita)
+    url = reverse("performance:review_list")
+    codes = []
+    for number, size in ((1, 50), (2, 50), (3, 20)):
+        response = client.get(url, {"page": number})
+        assert response.context["page"].number == number
+        assert len(response.context["rows"]) == size
+        codes += [row["project"].code for row in response.context["rows"]]
+        html = html_of(response)
+        assert "共 <strong>120</strong> 个项目" in html
+        assert '<span class="tag ok">通过 1</span>' in html
+        assert '<span class="tag bad">未通过 119</span>' in html
+        assert f"第 {number} / 3 页，共 120 条" in html
+    assert codes == sorted(Project.objects.values_list("code", flat=True))
+
+
+def test_the_review_list_filters_before_paging_and_still_counts_every_project(
+    client_of, rita, unit_a, project_a
+):
+    complete_targets(project_a)
+    _projects_with_indicators(unit_a, 119)
+    response = client_of(rita).get(reverse("performance:review_list"), {"status": "passed"})
+    assert [row["project"] for row in response.context["rows"]] == [project_a]
+    html = html_of(response)
+    assert "共 <strong>120</strong> 个项目" in html and 'class="pagination' not in html
+
+
+def test_the_review_lists_page_links_keep_the_filters(client_of, rita, unit_a):
+    _projects_with_indicators(unit_a, 120)
+    query = {"year": "2024", "department": "309", "status": "failed", "page": "2"}
+    response = client_of(rita).get(reverse("performance:review_list"), query)
+    assert response.context["page"].number == 2 and len(response.context["rows"]) == 50
+    html = html_of(response)
+    kept = "?year=2024&amp;department=309&amp;status=failed&amp;page="
+    for number in (1, 3):
+        assert f'href="{kept}{number}"' in html
+
+
+@pytest.mark.parametrize("page, shown", [("99", 3), ("abc", 1), ("-1", 3), ("", 1)])
+def test_a_review_list_page_out_of_range_or_not_a_number_shows_the_last_or_first(
+    client_of, rita, unit_a, page, shown
+):
+    _projects_with_indicators(unit_a, 120)
+    response = client_of(rita).get(reverse("performance:review_list"), {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == shown
+    assert len(response.context["rows"]) == (20 if shown == 3 else 50)

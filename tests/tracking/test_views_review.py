@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -290,3 +291,47 @@ def test_a_quantitative_indicator_keeps_its_computed_score(client_of, rita, eval
     assert REVIEWER_SCORE_NOT_QUALITATIVE in response.content.decode()
     line.refresh_from_db()
     assert line.reviewer_score is None
+
+
+# --- the queue: pages of 50 ---------------------------------------------------------------------
+
+
+def test_the_queue_shows_50_reports_a_page_and_counts_them_all(client_of, alice, rita, unit_a):
+    round_ = monitoring_round()
+    _submitted_many(unit_a, round_, alice, 120)
+    client = client_of(rita)
+    seen = []
+    for number, size in ((1, 50), (2, 50), (3, 20)):
+        response = client.get(QUEUE, {"page": number})
+        assert response.context["page"].number == number
+        assert len(response.context["page"]) == size
+        seen += [r.pk for r in response.context["page"]]
+        html = response.content.decode()
+        assert '<p id="queue-count">共 <strong>120</strong> 份报告等待审核</p>' in html
+        assert f"第 {number} / 3 页，共 120 条" in html
+    assert sorted(seen) == sorted(Report.objects.values_list("pk", flat=True))
+
+
+def test_the_queues_page_links_keep_the_filters(client_of, alice, rita, unit_a):
+    round_ = monitoring_round()
+    _submitted_many(unit_a, round_, alice, 120)
+    department = unit_a.department_id
+    query = {"stage": Stage.MONITORING, "department": department, "round": round_.pk, "page": 2}
+    response = client_of(rita).get(QUEUE, query)
+    assert response.context["page"].number == 2 and len(response.context["page"]) == 50
+    html = response.content.decode()
+    stage = quote(Stage.MONITORING)
+    kept = f"?stage={stage}&amp;department={department}&amp;round={round_.pk}&amp;page="
+    for number in (1, 3):
+        assert f'href="{kept}{number}"' in html
+
+
+@pytest.mark.parametrize("page, shown", [("99", 3), ("abc", 1), ("0", 3), ("", 1)])
+def test_a_queue_page_out_of_range_or_not_a_number_shows_the_last_or_first(
+    client_of, alice, rita, unit_a, page, shown
+):
+    _submitted_many(unit_a, monitoring_round(), alice, 120)
+    response = client_of(rita).get(QUEUE, {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == shown
+    assert len(response.context["page"]) == (20 if shown == 3 else 50)

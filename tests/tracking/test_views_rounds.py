@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from budgets.models import Project
 from tests.budgets.workbooks import database_state
 from tests.factories import ProjectFactory, UnitFactory
 from tracking.choices import ReportStatus, Stage
@@ -318,3 +319,76 @@ def test_staff_cannot_open_another_departments_project(client_of, bob, unit_a):
     response = client_of(bob).get(reverse("tracking:report_open", args=[round_.pk, project.pk]))
     assert response.status_code == 404
     assert not Report.objects.exists()
+
+
+# --- one round: pages of 50 ---------------------------------------------------------------
+
+
+def test_a_round_page_shows_50_projects_a_page_and_counts_them_all(client_of, rita, unit_a):
+    round_ = monitoring_round()
+    _many_projects(unit_a, 120, round_)  # every other project has a draft report
+    client = client_of(rita)
+    codes = []
+    for number, size in ((1, 50), (2, 50), (3, 20)):
+        response = client.get(detail(round_), {"page": number})
+        assert response.context["page"].number == number
+        assert len(response.context["rows"]) == size
+        codes += [row.project.code for row in response.context["rows"]]
+        assert response.context["counts"] == {
+            "total": 120,
+            "done": 0,
+            "returned": 0,
+            "draft": 60,
+            "none": 60,
+        }
+        html = response.content.decode()
+        assert "项目 120 个：已提交/已审核 0，已退回 0，草稿 60，未填报 60" in html
+    assert codes == sorted(Project.objects.values_list("code", flat=True))
+
+
+def test_a_round_pages_counts_follow_the_department_filter(client_of, rita, unit_a, unit_b):
+    round_ = monitoring_round()
+    _many_projects(unit_a, 60, round_)
+    _many_projects(unit_b, 3, round_)
+    response = client_of(rita).get(detail(round_), {"department": unit_b.department_id})
+    assert response.context["counts"]["total"] == 3
+    assert len(response.context["rows"]) == 3
+
+
+def test_a_round_pages_links_keep_the_department_filter(client_of, rita, unit_a, unit_b):
+    round_ = monitoring_round()
+    _many_projects(unit_a, 120, round_)
+    _many_projects(unit_b, 2, round_)
+    department = unit_a.department_id
+    response = client_of(rita).get(detail(round_), {"department": department, "page": 2})
+    assert response.context["page"].number == 2
+    assert all(row.project.department_id == department for row in response.context["rows"])
+    html = response.content.decode()
+    for number in (1, 3):
+        assert f'href="{detail(round_)}?department={department}&amp;page={number}"' in html
+
+
+@pytest.mark.parametrize("page, shown", [("99", 3), ("abc", 1), ("0", 3), ("", 1)])
+def test_a_round_page_out_of_range_or_not_a_number_shows_the_last_or_first(
+    client_of, rita, unit_a, page, shown
+):
+    round_ = monitoring_round()
+    _many_projects(unit_a, 120, round_)
+    response = client_of(rita).get(detail(round_), {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == shown
+    assert len(response.context["rows"]) == (20 if shown == 3 else 50)
+
+
+def test_a_round_pages_counts_sort_every_status(client_of, rita, unit_a):
+    round_ = monitoring_round()
+    _many_projects(unit_a, 110, round_)  # 55 reports, 55 projects without one
+    reports = list(Report.objects.order_by("pk").values_list("pk", flat=True))
+    for status, chosen in (
+        (ReportStatus.SUBMITTED, reports[:2]),
+        (ReportStatus.APPROVED, reports[2:5]),
+        (ReportStatus.RETURNED, reports[5:9]),
+    ):
+        Report.objects.filter(pk__in=chosen).update(status=status)
+    counts = client_of(rita).get(detail(round_), {"page": 3}).context["counts"]
+    assert counts == {"total": 110, "done": 5, "returned": 4, "draft": 46, "none": 55}

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from budgets.access import sees_all_departments
 from budgets.models import Department
+from budgets.views.common import query_without_page
 from performance.scoring import TIER_BANDS
 from performance.values import QUALITATIVE, RELATIVE
 
@@ -72,6 +73,7 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
         "tracking/review_queue.html",
         {
             "page": page,
+            "querystring": query_without_page(request),
             "stages": Stage.choices,
             "stage": stage,
             "departments": Department.objects.order_by("code"),

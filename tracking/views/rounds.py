@@ -7,6 +7,7 @@ from io import BytesIO
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -19,10 +20,11 @@ from budgets.access import CHANGE, VIEW, department_ids, restrict, sees_all_depa
 from budgets.exporter import HEADER_FILL, HEADER_FONT, TEXT_COLUMNS
 from budgets.importer import ImportRefused, check_file, run_import, sheet_classes
 from budgets.models import Department
+from budgets.views.common import query_without_page
 
 from ..forms import DeadlineForm, RoundForm, SheetUploadForm, apply_workflow_error
 from ..models import Round
-from ..selectors import round_projects, round_rows, rounds_for_user
+from ..selectors import round_counts, round_projects, round_rows, rounds_for_user
 from ..services import (
     WorkflowError,
     round_close,
@@ -42,6 +44,7 @@ SHEET_ONLY_ACTUAL = "这里只接受“实际完成”表；工作簿中还有�
 SHEET_MISSING_ACTUAL = "工作簿中没有“实际完成”表"
 SHEET_IMPORTED = "实际完成表已导入。{summary}"
 SHEET_REFUSED = "实际完成表未导入：共{count}个问题，请修改后重新上传（未写入任何数据）"
+PAGE_SIZE = 50
 
 
 def _require_reviewer(request: HttpRequest) -> None:
@@ -144,29 +147,27 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     department_id = _department_filter(request)
-    rows = round_rows(round_, request.user, department_id)
+    projects = round_projects(request.user, round_.year, department_id)
+    # The counts cover every project of the filter (aggregates); reports, figures and lights
+    # are read for the page's projects only.
+    counts = round_counts(round_, projects)
+    ordered = projects.select_related("department", "unit").order_by("department__code", "code")
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = round_rows(round_, page.object_list)
     reviewer = sees_all_departments(request.user)
     departments = (
         list(Department.objects.filter(projects__year=round_.year).distinct().order_by("code"))
         if reviewer
         else []
     )
-    counts = {"total": len(rows), "done": 0, "returned": 0, "draft": 0, "none": 0}
-    for row in rows:
-        if row.report is None:
-            counts["none"] += 1
-        elif row.status in ("submitted", "approved"):
-            counts["done"] += 1
-        elif row.status == "returned":
-            counts["returned"] += 1
-        else:
-            counts["draft"] += 1
     return render(
         request,
         "tracking/round_detail.html",
         {
             "round": round_,
             "rows": rows,
+            "page": page,
+            "querystring": query_without_page(request),
             "counts": counts,
             "is_reviewer": reviewer,
             "departments": departments,
