@@ -76,5 +76,9 @@ test: install-dev lint
 bench: install-dev
 	$(PY) bench/run.py
 
+.PHONY: bench-pages
+bench-pages: install-dev  ## the main pages at 10,000 projects, against SQL floors
+	$(PY) bench/pages.py
+
 clean:
 	rm -rf var/static var/celery-broker .pytest_cache

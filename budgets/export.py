@@ -38,6 +38,8 @@ class ExportContext:
     project_figures: dict[int, BudgetFigures] = field(default_factory=dict)
     project_entries: dict[int, dict[str, Any]] = field(default_factory=dict)
     department_entries: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # What one contributor read and the next may reuse (e.g. "indicators" by id).
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 def export_scope(year: int, user=None) -> tuple[QuerySet[Project], QuerySet[Department]]:

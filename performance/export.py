@@ -14,6 +14,7 @@ from .values import format_decimal, target_to_contract
 def contribute(ctx: ExportContext) -> None:
     """Fill `indicators` of every project and `target_completion_rate` of every department."""
     indicators = indicators_by_project(ctx.projects)
+    ctx.shared["indicators"] = {row.pk: row for rows in indicators.values() for row in rows}
     for project_id, entry in ctx.project_entries.items():
         entry["indicators"] = [
             {

@@ -19,6 +19,23 @@ from .values import DEADLINE, KIND_LABELS, TargetValue, ValueError_, target_to_c
 KIND_CHOICES = tuple(KIND_LABELS.items())
 
 
+def target_from_fields(
+    raw: str, kind: str, comparator: str, value: str, upper: str, unit: str | None
+) -> TargetValue:
+    """Rebuild the parsed meaning from its stored columns (exact decimal strings, ISO dates)."""
+    parsed: Decimal | date | None = None
+    if value:
+        parsed = date.fromisoformat(value) if kind == DEADLINE else Decimal(value)
+    return TargetValue(
+        raw=raw,
+        kind=kind,
+        comparator=comparator or None,
+        value=parsed,
+        upper=Decimal(upper) if upper else None,
+        unit=unit,
+    )
+
+
 class Indicator(models.Model):
     """A performance indicator: the raw target as written and its structured meaning."""
 
@@ -66,16 +83,8 @@ class Indicator(models.Model):
     @property
     def target(self) -> TargetValue:
         """The structured meaning as the pure rules take it."""
-        value: Decimal | date | None = None
-        if self.value:
-            value = date.fromisoformat(self.value) if self.kind == DEADLINE else Decimal(self.value)
-        return TargetValue(
-            raw=self.raw,
-            kind=self.kind,
-            comparator=self.comparator or None,
-            value=value,
-            upper=Decimal(self.upper) if self.upper else None,
-            unit=self.unit,
+        return target_from_fields(
+            self.raw, self.kind, self.comparator, self.value, self.upper, self.unit
         )
 
     def set_target(self, target: TargetValue) -> None:

@@ -85,40 +85,40 @@ def contribute(ctx: ExportContext) -> None:
 
 def _contribute_actuals(ctx: ExportContext, round_by_id: dict[int, Round]) -> None:
     """Each indicator's latest actual: self-evaluation first, then the latest monitoring."""
+    # Read by performance.export.contribute, which settings.EXPORT_CONTRIBUTORS runs first.
+    indicators = ctx.shared["indicators"]
+    # Plain values: a year's actual lines are tens of thousands at province scale.
     lines = (
         ReportIndicator.objects.filter(
             report__round__in=list(round_by_id),
             indicator__project__in=ctx.projects.order_by().values("pk"),
         )
         .exclude(actual_raw="")
-        .select_related("report", "indicator__project")
+        .values_list("indicator_id", "report__round_id", "actual_raw", "completion", "score")
     )
-    best: dict[int, ReportIndicator] = {}
-    for line in lines:
-        round_ = round_by_id[line.report.round_id]
+    best: dict[int, tuple] = {}
+    for line in lines.iterator(chunk_size=5000):
+        round_ = round_by_id[line[1]]
         rank = (round_.is_self_evaluation, round_.as_of)
-        current = best.get(line.indicator_id)
-        if current is None or rank > (
-            round_by_id[current.report.round_id].is_self_evaluation,
-            round_by_id[current.report.round_id].as_of,
-        ):
-            best[line.indicator_id] = line
+        current = best.get(line[0])
+        if current is None or rank > current[0]:
+            best[line[0]] = (rank, line)
     for entry in ctx.project_entries.values():
         for indicator in entry["indicators"]:
-            line = best.get(indicator.get("_id"))
-            if line is None:
+            found = best.get(indicator.get("_id"))
+            row = indicators.get(indicator.get("_id"))
+            if found is None or row is None:
                 continue
-            round_ = round_by_id[line.report.round_id]
-            target = line.indicator.target
+            _, (_, round_id, actual_raw, stored_completion, stored_score) = found
+            round_ = round_by_id[round_id]
+            target = row.target
             try:
-                actual = parse_actual(
-                    line.actual_raw, target, year=ctx.year, level1=line.indicator.level1
-                )
+                actual = parse_actual(actual_raw, target, year=ctx.year, level1=row.level1)
             except ValueError_:
                 continue
             if round_.is_self_evaluation:
-                completion = line.completion
-                score = _score(line.score)
+                completion = stored_completion
+                score = _score(stored_score)
             else:
                 completion = indicator_completion(target, actual, fiscal_year=ctx.year)
                 score = None
@@ -126,7 +126,7 @@ def _contribute_actuals(ctx: ExportContext, round_by_id: dict[int, Round]) -> No
                 "stage": round_.stage,
                 "as_of": round_.as_of.isoformat(),
                 "value": actual_value_text(actual),
-                "raw": line.actual_raw,
+                "raw": actual_raw,
                 "completion": format_rate(None if completion is None else completion * 100),
                 "score": score,
             }
