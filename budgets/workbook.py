@@ -164,14 +164,22 @@ def upsert(
     entity: str,
     existing: dict[Any, Any],
     incoming: dict[Any, dict[str, Any]],
+    *,
+    create_only: dict[Any, dict[str, Any]] | None = None,
+    touched: set[Any] | None = None,
 ) -> dict[Any, Any]:
-    """Create the missing rows, update the changed ones; returns every instance by key."""
+    """Create the missing rows, update the changed ones; returns every instance by key.
+
+    `create_only` holds values used only when a row is new (e.g. an indicator's position);
+    `touched` collects the keys that were created or updated. Every write goes into the
+    audit trail with the importing user.
+    """
     to_create, to_update, fields = [], [], set()
     result = {}
     for key, values in incoming.items():
         instance = existing.get(key)
         if instance is None:
-            instance = model(**values)
+            instance = model(**values, **(create_only or {}).get(key, {}))
             to_create.append(instance)
         else:
             changed = [name for name, value in values.items() if getattr(instance, name) != value]
@@ -182,6 +190,10 @@ def upsert(
                 to_update.append(instance)
             else:
                 ctx.count(entity, "unchanged")
+                result[key] = instance
+                continue
+        if touched is not None:
+            touched.add(key)
         result[key] = instance
     if to_create:
         bulk_create_with_history(to_create, model, batch_size=500, default_user=ctx.user)

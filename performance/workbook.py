@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
-
 from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
-from budgets.workbook import UNKNOWN_PROJECT_ANY_YEAR, lookups
+from budgets.workbook import UNKNOWN_PROJECT_ANY_YEAR, lookups, upsert
 
 from .choices import LEVEL1_NAMES
 from .models import Indicator
@@ -117,39 +115,14 @@ class IndicatorSheet(Sheet):
             (i.project_id, i.level1, i.name): i
             for i in Indicator.objects.filter(project_id__in=set(project_ids.values()))
         }
-        to_create, to_update, changed_fields = [], [], set()
+        incoming, positions = {}, {}
         for r in records:
-            project_id = project_ids[(r.year, r.project_code)]
-            instance = existing.get((project_id, r.level1, r.name))
-            if instance is None:
-                to_create.append(
-                    Indicator(project_id=project_id, level1=r.level1, name=r.name, **r.fields)
-                )
-                continue
-            # Keep the stored order of an indicator that is only being corrected.
+            key = (project_ids[(r.year, r.project_code)], r.level1, r.name)
             values = {k: v for k, v in r.fields.items() if k != "position"}
-            changed = [k for k, v in values.items() if getattr(instance, k) != v]
-            if changed:
-                for k in changed:
-                    setattr(instance, k, values[k])
-                changed_fields.update(changed)
-                to_update.append(instance)
-            else:
-                self.ctx.count(INDICATOR, "unchanged")
-        if to_create:
-            bulk_create_with_history(
-                to_create, Indicator, batch_size=500, default_user=self.ctx.user
-            )
-            self.ctx.count(INDICATOR, "created", len(to_create))
-        if to_update:
-            bulk_update_with_history(
-                to_update,
-                Indicator,
-                sorted(changed_fields),
-                batch_size=500,
-                default_user=self.ctx.user,
-            )
-            self.ctx.count(INDICATOR, "updated", len(to_update))
+            incoming[key] = {"project_id": key[0], "level1": r.level1, "name": r.name, **values}
+            # An indicator that is only being corrected keeps its place in the table.
+            positions[key] = {"position": r.fields["position"]}
+        upsert(self.ctx, Indicator, INDICATOR, existing, incoming, create_only=positions)
 
 
 def export_rows(

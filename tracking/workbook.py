@@ -9,10 +9,10 @@ from datetime import date
 
 from django.db.models import F
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
-from budgets.workbook import UNKNOWN_PROJECT, lookups
+from budgets.workbook import UNKNOWN_PROJECT, lookups, upsert
 from performance.models import Indicator
 from performance.values import ValueError_, excel_cell_text, parse_actual
 from performance.workbook import UNKNOWN_LEVEL1, normalize_level1
@@ -203,42 +203,19 @@ class ActualSheet(Sheet):
                 report__in=[rep.pk for rep in reports.values()]
             )
         }
-        to_create, to_update = [], []
+        incoming = {}
         for r in records:
             report = reports[(r.round_id, project_ids[r.project_id_key])]
             self.touched.add(report.pk)
             values = {"actual_raw": r.actual_raw, **r.fields}
             if r.expected_raw:
                 values["expected_raw"] = r.expected_raw
-            line = existing.get((report.pk, r.indicator_id))
-            if line is None:
-                to_create.append(
-                    ReportIndicator(report=report, indicator_id=r.indicator_id, **values)
-                )
-                continue
-            if any(getattr(line, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(line, k, v)
-                to_update.append(line)
-            else:
-                self.ctx.count(ACTUAL, "unchanged")
+            key = (report.pk, r.indicator_id)
+            incoming[key] = {"report_id": report.pk, "indicator_id": r.indicator_id, **values}
+        written: set[tuple[int, int]] = set()
         # With history: imported actuals belong to the audit trail like typed ones.
-        if to_create:
-            bulk_create_with_history(
-                to_create, ReportIndicator, batch_size=500, default_user=self.ctx.user
-            )
-            self.ctx.count(ACTUAL, "created", len(to_create))
-        if to_update:
-            bulk_update_with_history(
-                to_update,
-                ReportIndicator,
-                ["actual_raw", "expected_raw", "cause_category", "cause", "measure", "explanation"],
-                batch_size=500,
-                default_user=self.ctx.user,
-            )
-            self.ctx.count(ACTUAL, "updated", len(to_update))
-            self.changed.update(line.report_id for line in to_update)
-        self.changed.update(line.report_id for line in to_create)
+        upsert(self.ctx, ReportIndicator, ACTUAL, existing, incoming, touched=written)
+        self.changed.update(report_id for report_id, _ in written)
 
     def finish(self) -> None:
         # A form opened before the import must not silently overwrite the imported values.
