@@ -16,6 +16,9 @@ if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
         "visibility_timeout": 10,
         "unacked_restore_interval": 1,
         "unacked_restore_throttle": 1,
+        # A worker killed while it holds the restore mutex would otherwise block every other
+        # worker's redelivery for the default 5 minutes.
+        "unacked_mutex_expire": 5,
     }
 CELERY_TASK_ALWAYS_EAGER = False
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
