@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -19,6 +20,33 @@ HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 
 
+def append_sheet(workbook: Workbook, name: str, header: list[str], rows: Iterable[list]) -> None:
+    """Stream one sheet of the workbook format into a write-only workbook.
+
+    Code columns are text cells so Excel keeps their leading zeros; dates show as dates.
+    """
+    sheet = workbook.create_sheet(name)
+    sheet.column_dimensions["A"].width = 14
+    header_cells = []
+    for title in header:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    text_positions = {i for i, title in enumerate(header) if title in TEXT_COLUMNS}
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            cell = WriteOnlyCell(sheet, value=value)
+            if i in text_positions:
+                cell.number_format = "@"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        sheet.append(cells)
+
+
 def write_workbook(
     target: str | Path | IO[bytes], *, year: int, as_of: date | None = None, user=None
 ) -> None:
@@ -27,24 +55,5 @@ def write_workbook(
     workbook = Workbook(write_only=True)
     for path in settings.WORKBOOK_EXPORTERS:
         for name, header, rows in import_string(path)(year, projects, as_of):
-            sheet = workbook.create_sheet(name)
-            sheet.column_dimensions["A"].width = 14
-            header_cells = []
-            for title in header:
-                cell = WriteOnlyCell(sheet, value=title)
-                cell.font = HEADER_FONT
-                cell.fill = HEADER_FILL
-                header_cells.append(cell)
-            sheet.append(header_cells)
-            text_positions = {i for i, title in enumerate(header) if title in TEXT_COLUMNS}
-            for row in rows:
-                cells = []
-                for i, value in enumerate(row):
-                    cell = WriteOnlyCell(sheet, value=value)
-                    if i in text_positions:
-                        cell.number_format = "@"
-                    elif isinstance(value, date):
-                        cell.number_format = "yyyy-mm-dd"
-                    cells.append(cell)
-                sheet.append(cells)
+            append_sheet(workbook, name, header, rows)
     workbook.save(target)

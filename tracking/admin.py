@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from budgets.access import sees_all_departments
 from budgets.admin import DepartmentScopedAdmin
 
-from .compute import reports_recompute
+from .compute import LINE_COMPUTED_FIELDS, REPORT_COMPUTED_FIELDS, reports_recompute
 from .models import Notification, Report, ReportIndicator, ReportTransition, Round
 
 # Computed from the values (compute.py) or moved by the workflow (services.py): editing them
@@ -17,13 +17,7 @@ from .models import Notification, Report, ReportIndicator, ReportTransition, Rou
 REPORT_COMPUTED = (
     "status",
     "version",
-    "target_light",
-    "budget_warning",
-    "deviations",
-    "execution_rate",
-    "execution_score",
-    "score",
-    "grade",
+    *REPORT_COMPUTED_FIELDS,
     "submitted_at",
     "submitted_by",
     "reviewed_at",
@@ -31,7 +25,7 @@ REPORT_COMPUTED = (
     "created_at",
     "updated_at",
 )
-LINE_COMPUTED = ("light", "completion", "points", "score", "reviewer_score", "reviewer_reason")
+LINE_COMPUTED = (*LINE_COMPUTED_FIELDS, "reviewer_score", "reviewer_reason")
 
 
 @admin.register(Round)

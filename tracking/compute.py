@@ -27,6 +27,19 @@ from performance.values import ActualValue, ValueError_, parse_actual
 
 from .models import Report, ReportIndicator, Round
 
+# The fields of a report this module computes; never typed by people.
+REPORT_COMPUTED_FIELDS = (
+    "target_light",
+    "budget_warning",
+    "deviations",
+    "execution_rate",
+    "execution_score",
+    "score",
+    "grade",
+)
+# The same for one indicator's line.
+LINE_COMPUTED_FIELDS = ("light", "points", "score", "completion")
+
 
 @dataclass(frozen=True)
 class BudgetPart:
@@ -159,22 +172,8 @@ def reports_recompute(reports: Iterable[Report]) -> None:
             changed_lines += apply(
                 report, indicators.get(report.project_id, []), lines[report.pk], part
             )
-    ReportIndicator.objects.bulk_update(
-        changed_lines, ["light", "points", "score", "completion"], batch_size=500
-    )
-    Report.objects.bulk_update(
-        reports,
-        [
-            "target_light",
-            "budget_warning",
-            "deviations",
-            "execution_rate",
-            "execution_score",
-            "score",
-            "grade",
-        ],
-        batch_size=500,
-    )
+    ReportIndicator.objects.bulk_update(changed_lines, LINE_COMPUTED_FIELDS, batch_size=500)
+    Report.objects.bulk_update(reports, REPORT_COMPUTED_FIELDS, batch_size=500)
 
 
 def report_budget_part(report: Report) -> BudgetPart:

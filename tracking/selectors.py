@@ -36,7 +36,7 @@ from performance.scoring import (
 from performance.values import ValueError_, describe_target, parse_actual
 
 from .choices import EDITABLE_STATUSES, SUBMITTED_STATUSES, Light, ReportStatus
-from .compute import BudgetPart, report_budget_part
+from .compute import LINE_COMPUTED_FIELDS, REPORT_COMPUTED_FIELDS, BudgetPart, report_budget_part
 from .models import Report, ReportIndicator, ReportTransition, Round
 
 WARNING_LABELS = {"green": "正常", "yellow": "黄色预警", "red": "红色预警"}
@@ -391,16 +391,8 @@ _NOT_SHOWN = {
     "created_at",
     "updated_at",
     "version",
-    "target_light",
-    "budget_warning",
-    "deviations",
-    "execution_rate",
-    "execution_score",
-    "score",
-    "grade",
-    "light",
-    "points",
-    "completion",
+    *REPORT_COMPUTED_FIELDS,
+    *LINE_COMPUTED_FIELDS,
     "report",
     "project",
     "round",

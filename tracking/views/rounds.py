@@ -14,10 +14,9 @@ from django.urls import path
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from budgets.access import CHANGE, VIEW, department_ids, restrict, sees_all_departments
-from budgets.exporter import HEADER_FILL, HEADER_FONT, TEXT_COLUMNS
+from budgets.exporter import append_sheet
 from budgets.importer import ImportRefused, check_file, run_import, sheet_classes
 from budgets.models import Department
 from budgets.views.common import query_without_page
@@ -207,24 +206,7 @@ def round_sheet_download(request: HttpRequest, pk: int) -> HttpResponse:
     projects = round_projects(request.user, round_.year, department_id)
     name, header, rows = round_sheet_rows(round_, projects)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(name)
-    header_cells = []
-    for title in header:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for values in rows:
-        cells = []
-        for title, value in zip(header, values, strict=True):
-            cell = WriteOnlyCell(sheet, value=value)
-            if title in TEXT_COLUMNS:
-                cell.number_format = "@"
-            elif title == "截至日期":
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
+    append_sheet(workbook, name, header, rows)
     buffer = BytesIO()
     workbook.save(buffer)
     response = HttpResponse(
