@@ -7,7 +7,8 @@ then, on a fresh SQLite database in bench/out/ — and on PostgreSQL as well whe
 BENCH_DATABASE_URL is set (a throwaway database: its tables are emptied) — measures:
 
 1. the floor of reading: a bare openpyxl read-only pass over every row of the file;
-2. run_import of the file (and a second, idempotent import) against that floor;
+2. run_import of the file (and a second, idempotent import) against that floor, split into
+   its validation (reads only) and its write phase (the one transaction holding the lock);
 3. rates_snapshot_save for the year against the floor of one raw SQL aggregate
    (payments and adjustments summed per project);
 4. build_export (JSON) for the year against the same SQL floor.
@@ -94,6 +95,8 @@ def child(database_url: str, workbook: Path) -> dict:
         raise SystemExit("import failed:\n" + "\n".join(map(str, imported.problems[:20])))
     result["summary"] = imported.summary()
     result["rows"] = imported.rows
+    result["validate_s"] = imported.validate_seconds
+    result["write_s"] = imported.write_seconds
     result["counts"] = {
         "projects": Project.objects.count(),
         "payments": Payment.objects.count(),
@@ -163,6 +166,10 @@ def report(label: str, r: dict, read_s: float) -> None:
     print(f"\n== {label} ({r['vendor']}) ==")
     print(f"  imported: {r['summary']}")
     print(line("import (run_import)", r["import_s"], read_s, "openpyxl read"))
+    print(
+        f"    of which validation (reads only, no lock) {r['validate_s']:.2f} s,"
+        f" write phase (one transaction, write lock held) {r['write_s']:.2f} s"
+    )
     print(line("re-import, all unchanged", r["reimport_s"], read_s, "openpyxl read"))
     print(
         f"  import peak memory (ru_maxrss)     {r['rss_peak_mb']:8.0f} MB"

@@ -1,7 +1,12 @@
 """Who may see and change which departments' data — the one place that decides it.
 
 Every queryset behind a page, API endpoint, import, export or admin list goes through
-`restrict()` so that a department's staff never reach another department's rows.
+`restrict()` so that a department's staff never reach another department's rows. The one
+write rule for every channel (pages, workbook import, a round's sheet, admin, API):
+
+- budget facts (项目, 部门预算, 预算调整, 支出): the department's staff, the finance bureau, admins;
+- a department's statements (绩效指标, 实际完成, reports, department targets): the
+  department's staff and admins only.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=Model)
 
 VIEW = "view"
-# Editing a department's projects, payments, targets and reports: its staff and admins.
-CHANGE = "change"
-# Importing a workbook into a department: its staff, the finance bureau and admins.
-IMPORT = "import"
+# A department's statements — performance targets, actuals, monitoring reports and
+# self-evaluations, department targets: only its own staff and admins write them.
+STATEMENTS = "statements"
+# Budget facts — projects, department budgets, adjustments, payments: the department's staff,
+# the finance bureau (which receives them from its treasury system) and admins write them.
+FACTS = "facts"
 
 NO_DEPARTMENT_ACCESS = "您无权访问部门“{department}”的数据"
 
@@ -36,7 +43,7 @@ def sees_all_departments(user: User | AnonymousUser) -> bool:
 
 
 def changes_all_departments(user: User | AnonymousUser) -> bool:
-    """Admins edit every department; the finance bureau reviews but does not edit."""
+    """Admins write every department's statements; the finance bureau reviews them."""
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or user.role == Role.ADMIN
@@ -48,9 +55,9 @@ def department_ids(user: User | AnonymousUser, action: str = VIEW) -> set[int] |
         return set()
     if action == VIEW and sees_all_departments(user):
         return None
-    if action == CHANGE and changes_all_departments(user):
+    if action == STATEMENTS and changes_all_departments(user):
         return None
-    if action == IMPORT and sees_all_departments(user):
+    if action == FACTS and sees_all_departments(user):
         return None
     if user.role == Role.STAFF and user.department_id is not None:
         return {user.department_id}

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .access import CHANGE, restrict, sees_all_departments
+from .access import STATEMENTS, restrict, sees_all_departments
 from .models import (
     Adjustment,
     Department,
@@ -38,7 +38,7 @@ class DepartmentScopedAdmin(SimpleHistoryAdmin):
             and not restrict(
                 type(obj).objects.filter(pk=obj.pk),
                 request.user,
-                CHANGE,
+                STATEMENTS,
                 department_field=self.department_field,
             ).exists()
         ):
@@ -107,12 +107,12 @@ class DepartmentBudgetAdmin(DepartmentScopedAdmin):
 @admin.register(Adjustment)
 class AdjustmentAdmin(DepartmentScopedAdmin):
     department_field = "project__department"
-    list_display = ("year", "document_number", "project", "date", "amount")
+    list_display = ("year", "department", "document_number", "project", "date", "amount")
     list_filter = ("year", "project__department")
     search_fields = ("document_number", "project__code", "project__name", "note")
     autocomplete_fields = ("project",)
     date_hierarchy = "date"
-    list_select_related = ("project",)
+    list_select_related = ("project", "department")
 
 
 @admin.register(Payment)

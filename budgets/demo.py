@@ -14,6 +14,7 @@ import openpyxl
 from .importer import run_import
 from .models import Department, DepartmentBudget, Project, User
 from .services import user_save
+from .xlsx import as_text
 
 DEMO_PASSWORD = "demo-2024-pass"
 DEMO_YEAR = 2024
@@ -128,6 +129,9 @@ def _spending_workbook(year: int) -> bytes:
                         f"第{quarter}季度公务接待及公务用车运行费",
                     ]
                 )
+    for row in sheet.iter_rows():
+        for cell in row:
+            as_text(cell)  # a project name starting with "=" must not become a formula
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from .export import export_scope
+from .xlsx import as_text
 
 TEXT_COLUMNS = {"部门编码", "单位编码", "项目编码", "凭证号", "调整文号"}
 HEADER_FONT = Font(bold=True)
@@ -23,13 +24,14 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 def append_sheet(workbook: Workbook, name: str, header: list[str], rows: Iterable[list]) -> None:
     """Stream one sheet of the workbook format into a write-only workbook.
 
-    Code columns are text cells so Excel keeps their leading zeros; dates show as dates.
+    Code columns are text cells so Excel keeps their leading zeros; dates show as dates;
+    every text is stored as text, never as a formula.
     """
     sheet = workbook.create_sheet(name)
     sheet.column_dimensions["A"].width = 14
     header_cells = []
     for title in header:
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = as_text(WriteOnlyCell(sheet, value=title))
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         header_cells.append(cell)
@@ -38,7 +40,7 @@ def append_sheet(workbook: Workbook, name: str, header: list[str], rows: Iterabl
     for row in rows:
         cells = []
         for i, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = as_text(WriteOnlyCell(sheet, value=value))
             if i in text_positions:
                 cell.number_format = "@"
             elif isinstance(value, date):

@@ -184,12 +184,24 @@ class DepartmentBudget(models.Model):
 
 
 class Adjustment(models.Model):
-    """A budget adjustment (追加 positive, 追减 negative) of a project."""
+    """A budget adjustment (追加 positive, 追减 negative) of a project.
+
+    Its document number is unique within the project's department and the year: the same
+    number in another department is another adjustment. `department` repeats the project's
+    department (kept equal by save() and the importer) so the database enforces that key.
+    """
 
     year = models.PositiveSmallIntegerField("年度")
     document_number = models.CharField("调整文号", max_length=100)
     project = models.ForeignKey(
         Project, on_delete=models.PROTECT, related_name="adjustments", verbose_name="项目"
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="adjustments",
+        verbose_name="部门",
+        editable=False,
     )
     date = models.DateField("日期")
     amount = MoneyField("调整金额（万元）")
@@ -202,13 +214,19 @@ class Adjustment(models.Model):
         ordering = ["date", "document_number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "document_number"], name="adjustment_number_unique_in_year"
+                fields=["year", "department", "document_number"],
+                name="adjustment_number_unique_in_department_year",
             ),
         ]
         indexes = [models.Index(fields=["project", "date"])]
 
     def __str__(self) -> str:
         return self.document_number
+
+    def save(self, *args, **kwargs) -> None:
+        if self.project_id is not None:
+            self.department_id = self.project.department_id
+        super().save(*args, **kwargs)
 
 
 class Payment(models.Model):

@@ -51,7 +51,9 @@ class WarningThresholds:
 
 def warning_thresholds() -> WarningThresholds:
     """The execution-warning fractions as the finance bureau set them (one query)."""
-    row = WarningSettings.current()
+    # Read, never created here: pages call this on a GET, and a GET writes nothing. Until the
+    # admin site saves the row, the model's defaults apply.
+    row = WarningSettings.objects.filter(pk=1).first() or WarningSettings()
     return WarningThresholds(row.green_fraction, row.yellow_fraction)
 
 

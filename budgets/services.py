@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .access import CHANGE, may_access_department
+from .access import FACTS, may_access_department
 from .choices import Role, role_from_text
 from .fields import QUANTUM
 from .importer import check_file, run_import, sheet_classes
@@ -35,6 +35,7 @@ from .models import (
     ProjectRateSnapshot,
     User,
 )
+from .params import FIRST_YEAR, LAST_YEAR, is_plausible
 from .rates import BudgetFigures, round_half_up, time_progress
 from .selectors import WarningThresholds, department_figures, project_figures, warning_thresholds
 
@@ -106,8 +107,10 @@ AMOUNT_TOO_LARGE = "金额超出允许范围（绝对值须小于1万亿万元�
 PROJECT_NOT_IN_YEAR = "项目“{code}”在{year}年度不存在（年度按日期所在年份确定），请检查日期"
 PROJECT_OF_OTHER_DEPARTMENT = "项目“{code}”在{year}年度属于部门“{owner}”，不属于部门“{department}”"
 VOUCHER_TAKEN = "凭证号“{voucher}”在部门“{department}”{year}年度已存在"
-DOCUMENT_NUMBER_TAKEN = "调整文号“{number}”在{year}年度已存在"
+DOCUMENT_NUMBER_TAKEN = "调整文号“{number}”在部门“{department}”{year}年度已存在"
 VALUE_REQUIRED = "不能为空"
+DATE_OUTSIDE_FISCAL_YEARS = "日期{day}不在可录入的年度范围（{first}—{last}年）内，请检查日期"
+DATE_OUTSIDE_YEAR = "日期{day}不在{year}年度内，请检查日期"
 
 # MoneyField keeps 12 integer digits of 万元 (see budgets.fields.MAX_DIGITS).
 MAX_AMOUNT = Decimal("1e12")
@@ -123,7 +126,7 @@ def validate_amount(amount: Decimal) -> None:
 
 
 def _check_change(user: User, department: Department) -> None:
-    if not may_access_department(user, department, CHANGE):
+    if not may_access_department(user, department, FACTS):
         raise PermissionDenied(NO_CHANGE_PERMISSION.format(department=department.name))
 
 
@@ -132,6 +135,18 @@ def _check_amount(amount: Decimal) -> None:
         validate_amount(amount)
     except ValidationError as exc:
         raise ValidationError({"amount": exc.messages}) from exc
+
+
+def _check_date(day: date, year: int | None) -> None:
+    """A payment's or adjustment's date: in a fiscal year the system keeps (0001-01-01 and
+    9999-12-31 are typing slips), and in `year` when the page says which year is entered."""
+    if not is_plausible(day):
+        message = DATE_OUTSIDE_FISCAL_YEARS.format(
+            day=day.isoformat(), first=FIRST_YEAR, last=LAST_YEAR
+        )
+        raise ValidationError({"date": message})
+    if year is not None and day.year != year:
+        raise ValidationError({"date": DATE_OUTSIDE_YEAR.format(day=day.isoformat(), year=year)})
 
 
 def _project_in_year(project: Project, year: int, department: Department) -> Project:
@@ -166,11 +181,13 @@ def payment_save(
     procurement: bool = False,
     summary: str = "",
     payment: Payment | None = None,
+    year: int | None = None,
 ) -> Payment:
     """Create a payment, or update `payment`; its year is the year of its date.
 
     A project payment goes to the project with the same code in that year, which must exist
-    and belong to the department; no project means basic expenditure (基本支出).
+    and belong to the department; no project means basic expenditure (基本支出), which has
+    no project year to check the date against: `year` is the year being entered.
     """
     if payment is not None and payment.department_id != department.pk:
         raise ValueError("a payment cannot move to another department")
@@ -179,6 +196,7 @@ def payment_save(
     if not voucher:
         raise ValidationError({"voucher": VALUE_REQUIRED})
     _check_amount(amount)
+    _check_date(date, year)
     year = date.year
     if project is not None:
         project = _project_in_year(project, year, department)
@@ -229,7 +247,8 @@ def adjustment_save(
 ) -> Adjustment:
     """Create or update a budget adjustment (追加 positive, 追减 negative) of a project.
 
-    Its year is the year of its date; the document number is unique within that year.
+    Its year is the year of its date; the document number is unique within the project's
+    department and that year (another department's numbers are neither seen nor matched).
     """
     department = project.department
     _check_change(user, department)
@@ -237,12 +256,17 @@ def adjustment_save(
     if not document_number:
         raise ValidationError({"document_number": VALUE_REQUIRED})
     _check_amount(amount)
+    _check_date(date, None)
     year = date.year
     project = _project_in_year(project, year, department)
-    taken = Adjustment.objects.filter(year=year, document_number=document_number)
+    taken = Adjustment.objects.filter(
+        year=year, department=department, document_number=document_number
+    )
     if adjustment is not None:
         taken = taken.exclude(pk=adjustment.pk)
-    message = DOCUMENT_NUMBER_TAKEN.format(number=document_number, year=year)
+    message = DOCUMENT_NUMBER_TAKEN.format(
+        number=document_number, department=department.name, year=year
+    )
     if taken.exists():
         raise ValidationError({"document_number": message})
     adjustment = adjustment or Adjustment()
@@ -347,9 +371,8 @@ def import_job_confirm(*, job: ImportJob, user: User) -> bool:
 class _ProgressFile:
     """run_import's progress callback: rows read so far, written beside the upload.
 
-    run_import holds one transaction for the whole workbook (rolled back on a dry run, and on
-    SQLite holding the write lock), so a progress count written to the database would stay
-    invisible to the page until the end; a small file is visible at once to every process.
+    Rows are counted while the file is validated, before its write transaction; a small file
+    is visible at once to every process and costs the database no writes (on SQLite, no lock).
     """
 
     def __init__(self, path: Path) -> None:

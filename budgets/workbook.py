@@ -41,6 +41,8 @@ class ProjectRef:
     year: int
     code: str
     department_code: str
+    # Targets locked by a submitted self-evaluation (budgets.Project.targets_locked).
+    locked: bool = False
 
 
 class BudgetLookups:
@@ -81,10 +83,10 @@ class BudgetLookups:
         if year in self._loaded_years:
             return
         self._loaded_years.add(year)
-        for pk, code, dept_code in Project.objects.filter(year=year).values_list(
-            "pk", "code", "department__code"
+        for pk, code, dept_code, locked in Project.objects.filter(year=year).values_list(
+            "pk", "code", "department__code", "targets_locked"
         ):
-            self.projects.setdefault((year, code), ProjectRef(pk, year, code, dept_code))
+            self.projects.setdefault((year, code), ProjectRef(pk, year, code, dept_code, locked))
 
     def project(self, year: int, code: str) -> ProjectRef | None:
         self._load_year(year)
@@ -348,6 +350,14 @@ class ProjectSheet(Sheet):
                 year__in={r.year for r in records}, code__in={r.code for r in records}
             )
         }
+        # A project moved to another department takes its adjustments along (their key
+        # includes the department).
+        moved = {
+            project.pk: departments[r.department_code].pk
+            for r in records
+            if (project := existing.get((r.year, r.code))) is not None
+            and project.department_id != departments[r.department_code].pk
+        }
         projects = upsert(
             self.ctx,
             Project,
@@ -371,6 +381,8 @@ class ProjectSheet(Sheet):
             ref = lk.project(*key)
             if ref is not None and project.pk:
                 ref.id = project.pk
+        for project_id, department_id in moved.items():
+            Adjustment.objects.filter(project_id=project_id).update(department_id=department_id)
 
 
 # --- 部门预算 --------------------------------------------------------------------------------
@@ -478,16 +490,23 @@ class AdjustmentSheet(Sheet):
             "amount": amount,
             "note": note,
         }
-        if not self.guard.check(row, (year, number), record, "调整文号", "调整文号"):
+        record["department_code"] = project.department_code
+        # The key is (年度, the project's department, 调整文号): another department's number is
+        # another adjustment, never matched, never named.
+        key = (year, project.department_code, number)
+        if not self.guard.check(row, key, record, "调整文号", "调整文号"):
             return None
         return record
 
     def write(self, records: list[dict]) -> None:
-        project_ids = self.lookups.project_ids({(r["year"], r["code"]) for r in records})
+        lk = self.lookups
+        project_ids = lk.project_ids({(r["year"], r["code"]) for r in records})
+        dept_ids = {r["department_code"]: lk.department_id(r["department_code"]) for r in records}
         existing = {
-            (a.year, a.document_number): a
+            (a.year, a.department_id, a.document_number): a
             for a in Adjustment.objects.filter(
                 year__in={r["year"] for r in records},
+                department_id__in=set(dept_ids.values()),
                 document_number__in={r["number"] for r in records},
             )
         }
@@ -497,8 +516,9 @@ class AdjustmentSheet(Sheet):
             ADJUSTMENT,
             existing,
             {
-                (r["year"], r["number"]): {
+                (r["year"], dept_ids[r["department_code"]], r["number"]): {
                     "year": r["year"],
+                    "department_id": dept_ids[r["department_code"]],
                     "document_number": r["number"],
                     "project_id": project_ids[(r["year"], r["code"])],
                     "date": r["date"],

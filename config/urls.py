@@ -24,3 +24,6 @@ urlpatterns = [
     path("tracking/", include("tracking.urls")),
     path("performance/", include("performance.urls")),
 ]
+
+# A database lock that outlasts the busy timeout answers 503 with a Chinese message.
+handler500 = "config.dbbusy.server_error"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from budgets.access import CHANGE, restrict
+from budgets.access import STATEMENTS, restrict
 from budgets.admin import DepartmentScopedAdmin
 from budgets.models import Department, Project
 
@@ -57,7 +57,7 @@ class IndicatorAdmin(DepartmentScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "project":
-            kwargs["queryset"] = restrict(Project.objects.all(), request.user, CHANGE)
+            kwargs["queryset"] = restrict(Project.objects.all(), request.user, STATEMENTS)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
@@ -91,6 +91,6 @@ class DepartmentTargetAdmin(DepartmentScopedAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "department":
             kwargs["queryset"] = restrict(
-                Department.objects.all(), request.user, CHANGE, department_field="pk"
+                Department.objects.all(), request.user, STATEMENTS, department_field="pk"
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,6 +1,7 @@
 """Writes of the performance app: a project's indicators, the indicator library, department targets.
 
-Writes check budgets.access (CHANGE) and, for indicators, the lock of a submitted self-evaluation.
+Writes check budgets.access (STATEMENTS: a department's statements) and, for indicators, the
+lock of a submitted self-evaluation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
-from budgets.access import CHANGE, may_access_department
+from budgets.access import STATEMENTS, may_access_department
 from budgets.models import Department, Project, User
 
 from .choices import DEPARTMENT_METRIC_LABELS, LEVEL1_NAMES
@@ -43,7 +44,7 @@ TEMPLATE_SEARCH_LIMIT = 20
 
 
 def _check_may_change(user: User, project: Project) -> None:
-    if not may_access_department(user, project.department_id, CHANGE):
+    if not may_access_department(user, project.department_id, STATEMENTS):
         raise PermissionDenied(INDICATOR_NO_PERMISSION.format(department=project.department.name))
 
 
@@ -306,7 +307,7 @@ def department_targets_save(
 ) -> list[DepartmentTarget]:
     """Set a department's targets of a year from {metric: (target text, note)}, all or nothing;
     a blank target removes the department's own (the customary one applies again)."""
-    if not may_access_department(user, department, CHANGE):
+    if not may_access_department(user, department, STATEMENTS):
         raise PermissionDenied(DEPARTMENT_TARGET_NO_PERMISSION.format(department=department.name))
     errors: dict[str, str] = {}
     cleaned: dict[str, tuple[str, str]] = {}

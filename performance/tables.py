@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from budgets.models import Department, DepartmentBudget, Project
 from budgets.rates import round_half_up
 from budgets.selectors import DepartmentFigures
+from budgets.xlsx import as_text
 
 from .choices import (
     DEFAULT_DEPARTMENT_TARGETS,
@@ -82,7 +83,7 @@ def _merge(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_co
 
 
 def _put(ws: Worksheet, row: int, col: int, value, *, align: Alignment = WRAP, fmt: str = ""):
-    cell = ws.cell(row=row, column=col, value=value)
+    cell = as_text(ws.cell(row=row, column=col, value=value))
     cell.alignment = align
     if fmt:
         cell.number_format = fmt

@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import MAXYEAR, MINYEAR, date, datetime
 from decimal import Decimal, localcontext
 
 from performance.choices import LEVEL1_SATISFACTION
@@ -47,12 +47,18 @@ GE, LE, GT, LT, EQ, RANGE = ">=", "<=", ">", "<", "=", "range"
 COMPARATORS = (GE, LE, GT, LT, EQ, RANGE)
 
 MAX_LENGTH = 500
+# The largest number a value may hold: 12 digits before the decimal point, as many as an
+# amount in 万元 has (budgets.fields). More is a slip of the keyboard, not a target.
+MAX_INTEGER_DIGITS = 12
 
 # Messages shown to users. The caller prefixes the location (sheet, row, indicator).
 VALUE_EMPTY = "指标值不能为空"
 VALUE_TOO_LONG = "指标值过长（最多500个字符）"
+VALUE_NEGATIVE_BOUND = "指标值“{raw}”有误：带比较（≥、≤、以上、以内等）的数字不能为负数"
+VALUE_NUMBER_TOO_LARGE = "指标值“{raw}”中的数字过大（整数部分最多12位）"
 ACTUAL_EMPTY = "实际完成值不能为空"
 ACTUAL_TOO_LONG = "实际完成值过长（最多500个字符）"
+ACTUAL_NUMBER_TOO_LARGE = "实际完成值“{raw}”中的数字过大（整数部分最多12位）"
 ACTUAL_NEEDS_NUMBER = "定量指标的实际完成值应为数字（如“{example}”），不能是“{raw}”"
 ACTUAL_UNIT_MISMATCH = "实际完成值的单位“{unit}”与指标值的单位“{target_unit}”不同，且无法换算"
 ACTUAL_SATISFACTION_OVER_100 = "满意度不能超过100%，不能是“{raw}”"
@@ -156,6 +162,16 @@ _TRAILING_PUNCTUATION = ".,;!。、"
 
 def _to_decimal(number: str) -> Decimal:
     return Decimal(number.replace(",", ""))
+
+
+def _too_large(number: Decimal) -> bool:
+    """More than MAX_INTEGER_DIGITS digits before the decimal point (leading zeros aside)."""
+    return not number.is_finite() or (number != 0 and number.adjusted() >= MAX_INTEGER_DIGITS)
+
+
+def _check_size(message: str, raw: str, *numbers: Decimal) -> None:
+    if any(_too_large(number) for number in numbers):
+        raise ValueError_(message.format(raw=raw))
 
 
 def _plain(number: Decimal) -> Decimal:
@@ -287,7 +303,8 @@ def _check_length(raw: str, message: str) -> None:
 
 
 def _date_or_none(year: int, month: int, day: int | None) -> date | None:
-    if not 1 <= month <= 12:
+    # Year 0000 is date-shaped too, but no calendar day: date() would raise a bare ValueError.
+    if not (1 <= month <= 12 and MINYEAR <= year <= MAXYEAR):
         return None
     last = calendar.monthrange(year, month)[1]
     if day is None:
@@ -343,7 +360,8 @@ def parse_target(text: str, year: int) -> TargetValue:
       non-digit characters, written as is (`3个工作日内完成` has unit `个工作日内完成`),
       except that a final 以上/以下/以内 is read as `>=`/`<=` (`90%以上` is `>=` 90 `%`);
     - anything else non-empty is qualitative, including words before a number (`约95%`).
-    Raises ValueError_ for an empty text or one longer than 500 characters.
+    Raises ValueError_ for an empty text or one longer than 500 characters, a comparator
+    followed by a negative number (`≤-1万元`) and a number of more than 12 integer digits.
     """
     _check_length(text, VALUE_TOO_LONG)
     compact = normalize(text)
@@ -369,6 +387,7 @@ def parse_target(text: str, year: int) -> TargetValue:
         unit = _clean_unit(match["unit"])
         if match["low_unit"] in ("", unit):
             low, high = sorted((_to_decimal(match["low"]), _to_decimal(match["high"])))
+            _check_size(VALUE_NUMBER_TOO_LARGE, text.strip(), low, high)
             return TargetValue(
                 raw=text, kind=QUANTITATIVE, comparator=RANGE, value=low, upper=high, unit=unit
             )
@@ -387,11 +406,16 @@ def parse_target(text: str, year: int) -> TargetValue:
             if comparator is None or agrees:
                 comparator = comparator or implied
                 unit = unit[: suffix.start()]
+        number = _to_decimal(match["num"])
+        _check_size(VALUE_NUMBER_TOO_LARGE, text.strip(), number)
+        # A bare number is a count to reach (`1050元`); "at most -1 万元" is a slip.
+        if comparator is not None and number < 0:
+            raise ValueError_(VALUE_NEGATIVE_BOUND.format(raw=text.strip()))
         return TargetValue(
             raw=text,
             kind=QUANTITATIVE,
             comparator=comparator or EQ,
-            value=_to_decimal(match["num"]),
+            value=number,
             upper=None,
             unit=_clean_unit(unit),
         )
@@ -602,6 +626,7 @@ def parse_actual(
                 )
             number = _to_decimal(match["num"])
             unit = _clean_unit(match["unit"]) or target_unit
+        _check_size(ACTUAL_NUMBER_TOO_LARGE, shown, number)
         number = _in_unit(number, unit, target_unit)
         _check_satisfaction(number, target_unit, level1, shown)
         return ActualValue(raw=raw, number=number, unit=target_unit)
@@ -616,6 +641,12 @@ def parse_actual(
             raise ValueError_(ACTUAL_RELATIVE_NEEDS.format(raw=shown))
         previous_unit = _clean_unit(match["previous_unit"])
         unit = _clean_unit(match["unit"]) or previous_unit
+        _check_size(
+            ACTUAL_NUMBER_TOO_LARGE,
+            shown,
+            _to_decimal(match["previous"]),
+            _to_decimal(match["number"]),
+        )
         previous = _in_unit(_to_decimal(match["previous"]), previous_unit or unit, unit)
         number = _to_decimal(match["number"])
         _check_satisfaction(previous, unit, level1, shown)

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from budgets.access import CHANGE, may_access_department, restrict
+from budgets.access import STATEMENTS, may_access_department, restrict
 from budgets.models import Department, DepartmentBudget, Project
+from budgets.params import BadParameter, bad_request, page_param, parse_year, year_param
 from budgets.rates import completion_rate, format_rate
 from budgets.selectors import default_as_of
 from budgets.views.common import query_without_page
@@ -59,20 +60,16 @@ PAGE_SIZE = 50
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _int(text: str | None) -> int | None:
-    try:
-        return int(text) if text else None
-    except ValueError:
-        return None
-
-
 def _visible_years(request: HttpRequest) -> list[int]:
     projects = restrict(Project.objects.all(), request.user)
     return sorted(set(projects.order_by().values_list("year", flat=True).distinct()), reverse=True)
 
 
-def _year(request: HttpRequest, years: list[int]) -> int:
-    return _int(request.GET.get("year")) or (years[0] if years else timezone.localdate().year)
+def _year(request: HttpRequest, years: list[int], *, strict: bool = False) -> int:
+    """?year=, else the latest year with projects. A bad year is ignored with a message, or
+    raises BadParameter when `strict` (a write must not fall back to a year not chosen)."""
+    year = parse_year(request.GET.get("year")) if strict else year_param(request)
+    return year or (years[0] if years else timezone.localdate().year)
 
 
 def _visible_departments(request: HttpRequest) -> list[Department]:
@@ -130,7 +127,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         if status == STATUS_FAILED and review.passed:
             continue
         listed.append(pk)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(listed, PAGE_SIZE).get_page(page_param(request))
     shown = Project.objects.select_related("department", "unit").in_bulk(page.object_list)
     rows = []
     for pk in page.object_list:
@@ -201,7 +198,7 @@ def _render_targets(
             if i.level1 == level1
         ]
         groups.append({"level1": level1, "items": items})
-    may_change = may_access_department(request.user, project.department_id, CHANGE)
+    may_change = may_access_department(request.user, project.department_id, STATEMENTS)
     return render(
         request,
         "performance/project_targets.html",
@@ -261,7 +258,7 @@ def indicator_add(request: HttpRequest, pk: int) -> HttpResponse:
 def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
     indicator = _indicator(request, pk)
     project = indicator.project
-    if not may_access_department(request.user, project.department_id, CHANGE):
+    if not may_access_department(request.user, project.department_id, STATEMENTS):
         raise PermissionDenied
     if request.method == "POST":
         form = IndicatorForm(request.POST)
@@ -306,7 +303,10 @@ def indicator_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def value_preview(request: HttpRequest) -> HttpResponse:
     """How the system reads a target value while it is typed (htmx fragment)."""
     value = request.GET.get("value", "")
-    year = _int(request.GET.get("year")) or timezone.localdate().year
+    try:
+        year = parse_year(request.GET.get("year")) or timezone.localdate().year
+    except BadParameter as exc:
+        return bad_request(exc)
     context: dict = {"value": value}
     try:
         target = parse_target(value, year)
@@ -337,14 +337,17 @@ def library_search(request: HttpRequest) -> HttpResponse:
 def department_targets(request: HttpRequest) -> HttpResponse:
     """A department's 投入管理 targets of a year beside the rates the system computes."""
     years = _visible_years(request)
-    year = _year(request, years)
+    try:
+        year = _year(request, years, strict=request.method == "POST")
+    except BadParameter as exc:
+        return bad_request(exc)
     departments = _visible_departments(request)
     department = _chosen_department(request, departments) or (
         departments[0] if departments else None
     )
     if department is None:
         raise Http404
-    may_change = may_access_department(request.user, department, CHANGE)
+    may_change = may_access_department(request.user, department, STATEMENTS)
     own = department_targets_of(year, [department.pk]).get(department.pk, {})
     url = f"{reverse('performance:department_targets')}?year={year}&department={department.code}"
     if request.method == "POST":

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from budgets.access import STATEMENTS
 from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
-from budgets.workbook import UNKNOWN_PROJECT_ANY_YEAR, lookups, upsert
+from budgets.workbook import UNKNOWN_PROJECT_ANY_YEAR, ProjectRef, lookups, upsert
 
 from .choices import LEVEL1_NAMES
 from .models import Indicator
@@ -18,6 +19,9 @@ INDICATOR = "绩效指标"
 UNKNOWN_LEVEL1 = "一级指标“{value}”无效，应为成本指标、产出指标、效益指标或满意度指标"
 DUPLICATE_INDICATOR = "三级指标“{name}”在该项目的{level1}中重复（第{row}行已有）"
 WEIGHT_NOT_POSITIVE = "权重应为正数，不能是“{value}”"
+TARGETS_LOCKED = "项目“{code}”的绩效自评已提交，绩效目标已锁定：不能{what}该指标"
+# The fields of an indicator that a row sets (its position is kept when it is corrected).
+ROW_FIELDS = ("level2", "raw", "kind", "comparator", "value", "upper", "unit", "weight", "note")
 
 
 @dataclass
@@ -29,6 +33,17 @@ class IndicatorRecord:
     level2: str
     name: str
     fields: dict
+
+
+def declared_indicators(
+    ctx: ImportContext,
+) -> dict[tuple[int, str], dict[tuple[str, str], Indicator]]:
+    """Indicators of this workbook by (year, project code), then (一级指标, 三级指标).
+
+    The 实际完成 sheet validates against them before anything is written (an indicator added
+    or corrected in the same workbook wins over the stored one).
+    """
+    return ctx.cache.setdefault("performance.indicators", {})
 
 
 def normalize_level1(text: str) -> str:
@@ -52,10 +67,36 @@ class IndicatorSheet(Sheet):
         Column("指标值说明"),
     )
 
+    action = STATEMENTS
+
     def __init__(self, ctx: ImportContext) -> None:
         super().__init__(ctx)
         self.lookups = lookups(ctx)
         self.seen: dict[tuple, int] = {}
+        self.declared = declared_indicators(ctx)
+        self.stored: dict[int, dict[tuple[str, str], dict]] = {}
+
+    def _stored(self, project_id: int) -> dict[tuple[str, str], dict]:
+        """The stored indicators of a locked project, as the fields a row sets."""
+        if project_id not in self.stored:
+            self.stored[project_id] = {
+                (values["level1"], values["name"]): values
+                for values in Indicator.objects.filter(project_id=project_id).values(
+                    "level1", "name", *ROW_FIELDS
+                )
+            }
+        return self.stored[project_id]
+
+    def _locked_change(self, project: ProjectRef, level1: str, name: str, fields: dict) -> str:
+        """What a row would do to a locked project's targets: "" when it changes nothing."""
+        if project.id is None or not project.locked:
+            return ""
+        stored = self._stored(project.id).get((level1, name))
+        if stored is None:
+            return "新增"
+        if any(stored[field] != fields[field] for field in ROW_FIELDS):
+            return "修改"
+        return ""
 
     def parse(self, row: Row) -> IndicatorRecord | None:
         code = row.text("项目编码", required=True, max_length=64)
@@ -73,7 +114,7 @@ class IndicatorSheet(Sheet):
         if code and project is None:
             row.problem("项目编码", UNKNOWN_PROJECT_ANY_YEAR.format(code=code))
         elif project is not None and not self.ctx.may_change(
-            self.lookups.department_id(project.department_code)
+            self.lookups.department_id(project.department_code), STATEMENTS
         ):
             row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
         target = None
@@ -107,6 +148,13 @@ class IndicatorSheet(Sheet):
             "note": note,
             "position": row.number,
         }
+        # A locked project's row may only repeat what is stored (an unchanged export).
+        if what := self._locked_change(project, level1, name, fields):
+            row.problem("三级指标", TARGETS_LOCKED.format(code=code, what=what))
+            return None
+        holder.project_id = project.id
+        holder.level1, holder.name = level1, name
+        self.declared.setdefault((project.year, code), {})[(level1, name)] = holder
         return IndicatorRecord(row.number, project.year, code, level1, level2, name, fields)
 
     def write(self, records: list[IndicatorRecord]) -> None:

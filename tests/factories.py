@@ -78,6 +78,7 @@ class AdjustmentFactory(factory.django.DjangoModelFactory):
         model = Adjustment
 
     project = factory.SubFactory(ProjectFactory)
+    department = factory.LazyAttribute(lambda o: o.project.department)
     year = factory.LazyAttribute(lambda o: o.project.year)
     document_number = factory.Sequence(lambda n: f"财预〔2024〕{n}号")
     date = date(2024, 6, 1)

@@ -10,7 +10,14 @@ from budgets.access import sees_all_departments
 from budgets.admin import DepartmentScopedAdmin
 
 from .compute import LINE_COMPUTED_FIELDS, REPORT_COMPUTED_FIELDS, reports_recompute
-from .models import Notification, Report, ReportIndicator, ReportTransition, Round
+from .models import (
+    FROZEN_REPORT_FIELDS,
+    Notification,
+    Report,
+    ReportIndicator,
+    ReportTransition,
+    Round,
+)
 
 # Computed from the values (compute.py) or moved by the workflow (services.py): editing them
 # here would bypass the rules and the recorded transitions.
@@ -24,6 +31,8 @@ REPORT_COMPUTED = (
     "reviewed_by",
     "created_at",
     "updated_at",
+    # What a submitted report was judged on: kept by report_submit, never edited.
+    *FROZEN_REPORT_FIELDS,
 )
 LINE_COMPUTED = (*LINE_COMPUTED_FIELDS, "reviewer_score", "reviewer_reason")
 

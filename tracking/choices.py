@@ -21,6 +21,8 @@ class ReportStatus(models.TextChoices):
 EDITABLE_STATUSES = (ReportStatus.DRAFT, ReportStatus.RETURNED)
 # Statuses that count as "submitted" for completion rates.
 SUBMITTED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+# Statuses in which a report shows what it was judged on at submission, not live figures.
+FROZEN_STATUSES = SUBMITTED_STATUSES
 
 
 class CauseCategory(models.TextChoices):

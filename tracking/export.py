@@ -1,4 +1,8 @@
-"""The tracking part of the JSON export: monitoring, self-evaluation, actuals, completion rates."""
+"""The tracking part of the JSON export: monitoring, self-evaluation, actuals, completion rates.
+
+A report shows the figures its pages show: what it was judged on once submitted or approved,
+live (computed now, nothing written) while a draft or returned (compute.reports_evaluate).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ from collections import Counter
 from decimal import Decimal
 
 from budgets.export import ExportContext
-from budgets.rates import completion_rate, format_rate, round_half_up
+from budgets.rates import completion_rate, figures_to_contract, format_rate, round_half_up
+from performance.models import target_from_fields
 from performance.scoring import indicator_completion
 from performance.values import ActualValue, ValueError_, format_decimal, parse_actual
 
-from .choices import SUBMITTED_STATUSES, Stage
+from .choices import FROZEN_STATUSES, SUBMITTED_STATUSES, Stage
+from .compute import BudgetPart, reports_evaluate
 from .models import Report, ReportIndicator, Round
 
 
@@ -27,6 +33,21 @@ def actual_value_text(actual: ActualValue) -> str:
     if actual.tier:
         return actual.tier
     return "未完成" if actual.unfinished else actual.raw
+
+
+def _budget(ctx: ExportContext, part: BudgetPart) -> dict[str, str | None]:
+    """The report's budget part as of its round's date, in the export's `budget` shape."""
+    thresholds = ctx.thresholds
+    return {
+        **figures_to_contract(
+            part.figures,
+            part.time_progress,
+            thresholds.green_fraction,
+            thresholds.yellow_fraction,
+        ),
+        "warning": part.warning,
+        "time_progress": format_rate(part.time_progress),
+    }
 
 
 def contribute(ctx: ExportContext) -> None:
@@ -46,6 +67,11 @@ def contribute(ctx: ExportContext) -> None:
             monitoring_reports[report.project_id] = report
         elif report.round_id in self_eval_ids:
             self_evaluations[report.project_id] = report
+    evaluations = reports_evaluate(
+        [*monitoring_reports.values(), *self_evaluations.values()],
+        thresholds=ctx.thresholds,
+        frozen_lines=False,
+    )
     for project_id, entry in ctx.project_entries.items():
         report = monitoring_reports.get(project_id)
         if report is not None:
@@ -55,6 +81,7 @@ def contribute(ctx: ExportContext) -> None:
                 "deviations": report.deviations,
                 "target_light": report.target_light or None,
                 "budget_warning": report.budget_warning or None,
+                "budget": _budget(ctx, evaluations[report.pk].budget),
             }
         report = self_evaluations.get(project_id)
         if report is not None:
@@ -63,8 +90,17 @@ def contribute(ctx: ExportContext) -> None:
                 "score": _score(report.score),
                 "grade": report.grade or None,
                 "execution_score": _score(report.execution_score),
+                "budget": _budget(ctx, evaluations[report.pk].budget),
             }
-    _contribute_actuals(ctx, round_by_id)
+    # A draft's lines as computed now (their stored completion and score may be stale).
+    live_lines = {
+        (line.report_id, line.indicator_id): line
+        for evaluation in evaluations.values()
+        if not evaluation.report.is_frozen
+        for _, line in evaluation.lines
+        if line is not None
+    }
+    _contribute_actuals(ctx, round_by_id, live_lines)
     total, monitored, evaluated = Counter(), Counter(), Counter()
     for project_id, entry in ctx.project_entries.items():
         code = entry["department_code"]
@@ -83,8 +119,24 @@ def contribute(ctx: ExportContext) -> None:
         )
 
 
-def _contribute_actuals(ctx: ExportContext, round_by_id: dict[int, Round]) -> None:
-    """Each indicator's latest actual: self-evaluation first, then the latest monitoring."""
+# A line's frozen target, for the lines of submitted and approved reports.
+_FROZEN_TARGET = (
+    "frozen_raw",
+    "frozen_kind",
+    "frozen_comparator",
+    "frozen_value",
+    "frozen_upper",
+    "frozen_unit",
+)
+
+
+def _contribute_actuals(
+    ctx: ExportContext,
+    round_by_id: dict[int, Round],
+    live_lines: dict[tuple[int, int], ReportIndicator],
+) -> None:
+    """Each indicator's latest actual: self-evaluation first, then the latest monitoring; read
+    against the target the report was submitted with, or the indicator's own while live."""
     # Read by performance.export.contribute, which settings.EXPORT_CONTRIBUTORS runs first.
     indicators = ctx.shared["indicators"]
     # Plain values: a year's actual lines are tens of thousands at province scale.
@@ -94,7 +146,17 @@ def _contribute_actuals(ctx: ExportContext, round_by_id: dict[int, Round]) -> No
             indicator__project__in=ctx.projects.order_by().values("pk"),
         )
         .exclude(actual_raw="")
-        .values_list("indicator_id", "report__round_id", "actual_raw", "completion", "score")
+        .values_list(
+            "indicator_id",
+            "report__round_id",
+            "actual_raw",
+            "completion",
+            "score",
+            "report_id",
+            "report__status",
+            "frozen_level1",
+            *_FROZEN_TARGET,
+        )
     )
     best: dict[int, tuple] = {}
     for line in lines.iterator(chunk_size=5000):
@@ -109,16 +171,21 @@ def _contribute_actuals(ctx: ExportContext, round_by_id: dict[int, Round]) -> No
             row = indicators.get(indicator.get("_id"))
             if found is None or row is None:
                 continue
-            _, (_, round_id, actual_raw, stored_completion, stored_score) = found
+            _, line = found
+            indicator_id, round_id, actual_raw, completion, score, report_id, status = line[:7]
             round_ = round_by_id[round_id]
-            target = row.target
+            target, level1 = row.target, row.level1
+            if status in FROZEN_STATUSES:
+                target, level1 = target_from_fields(*line[8:]), line[7]
+            live = live_lines.get((report_id, indicator_id))
+            if live is not None:
+                completion, score = live.completion, live.score
             try:
-                actual = parse_actual(actual_raw, target, year=ctx.year, level1=row.level1)
+                actual = parse_actual(actual_raw, target, year=ctx.year, level1=level1)
             except ValueError_:
                 continue
             if round_.is_self_evaluation:
-                completion = stored_completion
-                score = _score(stored_score)
+                score = _score(score)
             else:
                 completion = indicator_completion(target, actual, fiscal_year=ctx.year)
                 score = None

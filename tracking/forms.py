@@ -7,6 +7,8 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from budgets.params import MAX_ID, validate_plausible_date
+
 from .choices import CauseCategory, Likelihood, Stage
 from .models import Report
 from .selectors import LineRow
@@ -34,8 +36,12 @@ class RoundForm(forms.Form):
 
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     stage = forms.ChoiceField(label="阶段", choices=Stage.choices)
-    as_of = forms.DateField(label="截至日期", widget=DATE_WIDGET)
-    deadline = forms.DateField(label="填报截止日期", widget=DATE_WIDGET)
+    as_of = forms.DateField(
+        label="截至日期", widget=DATE_WIDGET, validators=[validate_plausible_date]
+    )
+    deadline = forms.DateField(
+        label="填报截止日期", widget=DATE_WIDGET, validators=[validate_plausible_date]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("initial", {"year": timezone.localdate().year})
@@ -43,7 +49,9 @@ class RoundForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    deadline = forms.DateField(label="新的截止日期", widget=DATE_WIDGET)
+    deadline = forms.DateField(
+        label="新的截止日期", widget=DATE_WIDGET, validators=[validate_plausible_date]
+    )
 
 
 class SheetUploadForm(forms.Form):
@@ -88,7 +96,7 @@ class ReportForm(forms.Form):
     """The monitoring or self-evaluation form; per-indicator fields are `<attr>_<indicator id>`
     (e.g. `actual_raw_12`), as report_save's WorkflowError.field_errors name them."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=MAX_ID)
 
     def __init__(self, *args, report: Report, rows: list[LineRow], **kwargs) -> None:
         self.report = report
@@ -184,7 +192,8 @@ class ReturnForm(forms.Form):
 
     def __init__(self, *args, rows: list[LineRow], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.rows = rows
+        # An indicator deleted since submission goes when the report is returned: no comment.
+        self.rows = rows = [row for row in rows if row.indicator.pk is not None]
         for row in rows:
             self.fields[f"comment_{row.indicator.pk}"] = _text(
                 f"对“{row.indicator.name}”的意见", rows=1
@@ -217,7 +226,7 @@ class RectificationResultForm(forms.Form):
 class ReviewerScoreForm(forms.Form):
     """A reviewer's score of a qualitative indicator within its tier's band; empty clears it."""
 
-    line = forms.IntegerField(widget=forms.HiddenInput)
+    line = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     score = forms.DecimalField(
         label="调整后得分", required=False, max_digits=9, decimal_places=2, min_value=Decimal(0)
     )

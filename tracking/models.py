@@ -12,6 +12,7 @@ from budgets.models import Department, Project
 from performance.models import Indicator
 
 from .choices import (
+    FROZEN_STATUSES,
     CauseCategory,
     Light,
     Likelihood,
@@ -22,6 +23,22 @@ from .choices import (
 
 SCORE = {"max_digits": 9, "decimal_places": 4}
 RATIO = {"max_digits": 24, "decimal_places": 10}
+
+# The indicator's fields a line keeps when its report is submitted: the target as written
+# (raw text and parsed meaning), its weight, its place in the table and its names.
+INDICATOR_SNAPSHOT = (
+    "level1",
+    "level2",
+    "name",
+    "raw",
+    "kind",
+    "comparator",
+    "value",
+    "upper",
+    "unit",
+    "weight",
+    "position",
+)
 
 
 class Round(models.Model):
@@ -101,6 +118,13 @@ class Report(models.Model):
     low_execution_note = models.TextField("执行率偏低原因说明", blank=True, default="")
     summary = models.TextField("总体情况说明", blank=True, default="")
 
+    # The budget part as of the round's date when the report was submitted (report_submit);
+    # empty while it is a draft or returned, whose figures are computed when read.
+    frozen_initial_budget = MoneyField("提交时年初预算（万元）", null=True, blank=True)
+    frozen_carryover = MoneyField("提交时上年结转（万元）", null=True, blank=True)
+    frozen_adjusted = MoneyField("提交时全年预算数（万元）", null=True, blank=True)
+    frozen_executed = MoneyField("提交时执行数（万元）", null=True, blank=True)
+
     # Review.
     return_reason = models.TextField("退回原因", blank=True, default="")
     rectification_required = models.BooleanField("需整改", default=False)
@@ -141,6 +165,19 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"{self.round} · {self.project.name}"
 
+    @property
+    def is_frozen(self) -> bool:
+        """Submitted or approved: it shows what it was judged on, whatever changed since."""
+        return self.status in FROZEN_STATUSES
+
+
+def keep_frozen_lines(collector, field, sub_objs, using) -> None:
+    """on_delete of a line's indicator: the lines of draft and returned reports go with it; a
+    submitted or approved report keeps its line (with the target it was judged on), unlinked."""
+    frozen = models.Q(report__status__in=FROZEN_STATUSES)
+    models.SET_NULL(collector, field, sub_objs.filter(frozen), using)
+    models.CASCADE(collector, field, sub_objs.exclude(frozen), using)
+
 
 class ReportIndicator(models.Model):
     """The actual (and, for monitoring, expected full-year) value of one indicator."""
@@ -148,8 +185,14 @@ class ReportIndicator(models.Model):
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="lines", verbose_name="报告"
     )
+    # Empty only on a submitted or approved report whose indicator was deleted since.
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.CASCADE, related_name="actuals", verbose_name="指标"
+        Indicator,
+        on_delete=keep_frozen_lines,
+        null=True,
+        blank=True,
+        related_name="actuals",
+        verbose_name="指标",
     )
     actual_raw = models.CharField("实际完成值", max_length=500, blank=True, default="")
     expected_raw = models.CharField("全年预计完成值", max_length=500, blank=True, default="")
@@ -169,6 +212,22 @@ class ReportIndicator(models.Model):
     reviewer_score = models.DecimalField("审核调整得分", null=True, blank=True, **SCORE)
     reviewer_reason = models.TextField("调整理由", blank=True, default="")
     reviewer_comment = models.TextField("审核意见", blank=True, default="")
+
+    # The indicator as it was when the report was submitted (INDICATOR_SNAPSHOT); empty while
+    # the report is a draft or returned.
+    frozen_level1 = models.CharField("提交时一级指标", max_length=8, blank=True, default="")
+    frozen_level2 = models.CharField("提交时二级指标", max_length=50, blank=True, default="")
+    frozen_name = models.CharField("提交时三级指标", max_length=200, blank=True, default="")
+    frozen_raw = models.CharField("提交时指标值", max_length=500, blank=True, default="")
+    frozen_kind = models.CharField("提交时类型", max_length=16, blank=True, default="")
+    frozen_comparator = models.CharField("提交时比较符", max_length=8, blank=True, default="")
+    frozen_value = models.CharField("提交时目标值", max_length=40, blank=True, default="")
+    frozen_upper = models.CharField("提交时上限", max_length=40, blank=True, default="")
+    frozen_unit = models.CharField("提交时单位", max_length=100, null=True, blank=True)
+    frozen_weight = models.DecimalField(
+        "提交时权重", max_digits=7, decimal_places=3, null=True, blank=True
+    )
+    frozen_position = models.PositiveIntegerField("提交时顺序", null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -180,7 +239,38 @@ class ReportIndicator(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator.name}：{self.actual_raw or self.expected_raw}"
+        return f"{self.indicator_name}：{self.actual_raw or self.expected_raw}"
+
+    @property
+    def indicator_name(self) -> str:
+        """The name as the report shows it: frozen at submission, else the indicator's."""
+        if self.frozen_name or self.indicator_id is None:
+            return self.frozen_name
+        return self.indicator.name
+
+    def freeze(self, indicator: Indicator) -> None:
+        """Keep the indicator as it is now (the report is being submitted)."""
+        for name in INDICATOR_SNAPSHOT:
+            setattr(self, f"frozen_{name}", getattr(indicator, name))
+
+    def unfreeze(self) -> None:
+        for name in INDICATOR_SNAPSHOT:
+            field = self._meta.get_field(f"frozen_{name}")
+            setattr(self, field.attname, field.get_default())
+
+    def frozen_indicator(self, project: Project) -> Indicator:
+        """The indicator as frozen at submission (unsaved; its pk is None once deleted)."""
+        values = {name: getattr(self, f"frozen_{name}") for name in INDICATOR_SNAPSHOT}
+        return Indicator(pk=self.indicator_id, project=project, **values)
+
+
+FROZEN_LINE_FIELDS = tuple(f"frozen_{name}" for name in INDICATOR_SNAPSHOT)
+FROZEN_REPORT_FIELDS = (
+    "frozen_initial_budget",
+    "frozen_carryover",
+    "frozen_adjusted",
+    "frozen_executed",
+)
 
 
 class ReportTransition(models.Model):

@@ -36,8 +36,23 @@ from performance.scoring import (
 from performance.values import ValueError_, describe_target, parse_actual
 
 from .choices import EDITABLE_STATUSES, SUBMITTED_STATUSES, Light, ReportStatus
-from .compute import LINE_COMPUTED_FIELDS, REPORT_COMPUTED_FIELDS, BudgetPart, report_budget_part
-from .models import Report, ReportIndicator, ReportTransition, Round
+from .compute import (
+    LINE_COMPUTED_FIELDS,
+    REPORT_COMPUTED_FIELDS,
+    BudgetPart,
+    Evaluation,
+    report_budget_part,
+    report_evaluation,
+    reports_evaluate,
+)
+from .models import (
+    FROZEN_LINE_FIELDS,
+    FROZEN_REPORT_FIELDS,
+    Report,
+    ReportIndicator,
+    ReportTransition,
+    Round,
+)
 
 WARNING_LABELS = {"green": "正常", "yellow": "黄色预警", "red": "红色预警"}
 LIGHT_LABELS = dict(Light.choices)
@@ -107,7 +122,8 @@ def rounds_for_user(user, *, open_only: bool = False) -> list[RoundProgress]:
 
 @dataclass(frozen=True)
 class ProjectRow:
-    """One project of a round's page: its report (None before anyone opened it) and budget."""
+    """One project of a round's page: its report (None before anyone opened it) and budget,
+    the report's own (frozen once submitted) where there is one."""
 
     project: Project
     report: Report | None
@@ -132,26 +148,29 @@ def round_projects(user, year: int, department_id: int | None = None) -> QuerySe
 
 
 def round_rows(round_: Round, projects: Iterable[Project]) -> list[ProjectRow]:
-    """The given projects (a page of the round's) with report and budget (5 queries)."""
+    """The given projects (a page of the round's) with report and budget; a report shows its
+    figures as report_table does (a constant number of queries)."""
     project_list = list(projects)
     ids = [p.pk for p in project_list]
     reports = {r.project_id: r for r in Report.objects.filter(round=round_, project__in=ids)}
     figures = project_figures(Project.objects.filter(pk__in=ids), round_.as_of)
     thresholds = warning_thresholds()
     progress = time_progress(round_.as_of)
-    return [
-        ProjectRow(
-            project=p,
-            report=reports.get(p.pk),
-            figures=figures[p.pk],
-            warning=figures[p.pk].warning(
-                progress,
-                green_fraction=thresholds.green_fraction,
-                yellow_fraction=thresholds.yellow_fraction,
-            ),
+    evaluations = reports_evaluate(reports.values(), thresholds=thresholds, frozen_lines=False)
+    rows = []
+    for p in project_list:
+        report = reports.get(p.pk)
+        if report is not None:
+            budget = evaluations[report.pk].budget
+            rows.append(ProjectRow(p, report, budget.figures, budget.warning))
+            continue
+        warning = figures[p.pk].warning(
+            progress,
+            green_fraction=thresholds.green_fraction,
+            yellow_fraction=thresholds.yellow_fraction,
         )
-        for p in project_list
-    ]
+        rows.append(ProjectRow(p, None, figures[p.pk], warning))
+    return rows
 
 
 def round_counts(round_: Round, projects: QuerySet[Project]) -> dict[str, int]:
@@ -277,27 +296,18 @@ def _set_spans(rows: list[LineRow]) -> None:
                 start = index
 
 
-def report_lines(report: Report) -> list[LineRow]:
-    """Every indicator of the report's project, in table order, with its line (2 queries)."""
-    indicators = list(
-        Indicator.objects.filter(project=report.project_id)
-        .select_related("project")
-        .order_by("position", "id")
-    )
-    lines = {line.indicator_id: line for line in ReportIndicator.objects.filter(report=report)}
-    order = {name: n for n, name in enumerate(("成本指标", "产出指标", "效益指标", "满意度指标"))}
-    # The official table groups by 一级 then 二级 indicator; keep the entered order inside.
-    indicators.sort(key=lambda i: (order.get(i.level1, 9), i.position, i.pk))
-    rows = [LineRow(indicator=i, line=lines.get(i.pk)) for i in indicators]
+def report_lines(evaluation: Evaluation) -> list[LineRow]:
+    """The report's indicators in table order with their lines: the project's indicators
+    now, or those the report was submitted with (kept even when deleted since)."""
+    rows = [LineRow(indicator=i, line=line) for i, line in evaluation.lines]
     _set_spans(rows)
     return rows
 
 
-def indicator_points(report: Report, indicators: Iterable[Indicator]) -> dict[int, Decimal]:
+def indicator_points(indicators: Iterable[Indicator], *, has_budget: bool) -> dict[int, Decimal]:
     """Each indicator's share of the 100 points (depends on weights and on having a budget)."""
     allocation = allocate_points(
-        [(i.pk, i.level1, i.weight) for i in indicators],
-        has_budget=report.execution_rate is not None,
+        [(i.pk, i.level1, i.weight) for i in indicators], has_budget=has_budget
     )
     return allocation.indicator_points
 
@@ -347,17 +357,20 @@ class ReportTable:
 
 
 def report_table(report: Report) -> ReportTable:
-    """The report with its budget part, its lines and its workflow steps."""
-    rows = report_lines(report)
+    """The figures to show of the report — what it was judged on once submitted or approved,
+    live (computed now, nothing written) while a draft or returned — with its workflow steps.
+    Every page, printout and xlsx of a report reads it from here."""
+    evaluation = report_evaluation(report)
+    rows = report_lines(evaluation)
     execution_points = None
     if report.round.is_self_evaluation:
         execution_points = allocate_points(
-            [(r.indicator.pk, r.indicator.level1, r.indicator.weight) for r in rows],
+            [(n, r.indicator.level1, r.indicator.weight) for n, r in enumerate(rows)],
             has_budget=report.execution_rate is not None,
         ).execution_points
     return ReportTable(
         report=report,
-        budget=report_budget_part(report),
+        budget=evaluation.budget,
         rows=rows,
         execution_points=execution_points,
         transitions=list(report.transitions.select_related("user")),
@@ -399,6 +412,9 @@ _NOT_SHOWN = {
     "indicator",
     "department",
     "unit",
+    # What a submitted report keeps of its figures and indicators (not typed by anyone).
+    *FROZEN_REPORT_FIELDS,
+    *FROZEN_LINE_FIELDS,
     # An indicator's parsed meaning follows its 指标值.
     "kind",
     "comparator",
@@ -558,7 +574,9 @@ def line_preview(report: Report, indicator: Indicator, raw: str) -> LinePreview:
     if not report.round.is_self_evaluation:
         return LinePreview(light=light, completion=percent, tier=actual.tier)
     indicators = list(Indicator.objects.filter(project=report.project_id))
-    points = indicator_points(report, indicators).get(indicator.pk, Decimal(0))
+    # Whether the project has a budget now decides the points (as saving will).
+    has_budget = report_budget_part(report).figures.has_budget
+    points = indicator_points(indicators, has_budget=has_budget).get(indicator.pk, Decimal(0))
     return LinePreview(
         light=light,
         completion=percent,

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from budgets.access import CHANGE, may_access_department, sees_all_departments
+from budgets.access import STATEMENTS, may_access_department, sees_all_departments
 from budgets.models import Project
+from budgets.selectors import project_figures
 from performance.models import Indicator
 from performance.scoring import (
     OVER_COMPLETION,
@@ -30,7 +31,14 @@ from performance.values import QUALITATIVE, RELATIVE, ValueError_, parse_actual
 
 from .choices import EDITABLE_STATUSES, ReportStatus, Stage
 from .compute import read_value, reports_recompute
-from .models import Report, ReportIndicator, ReportTransition, Round
+from .models import (
+    FROZEN_LINE_FIELDS,
+    FROZEN_REPORT_FIELDS,
+    Report,
+    ReportIndicator,
+    ReportTransition,
+    Round,
+)
 
 # --- messages -----------------------------------------------------------------------------------
 ROUND_DEADLINE_BEFORE_AS_OF = "填报截止日期不能早于截至日期"
@@ -143,7 +151,9 @@ def latest_monitoring_round(year: int) -> Round | None:
 
 
 def _check_may_edit(report: Report, user) -> None:
-    if user is not None and not may_access_department(user, report.project.department_id, CHANGE):
+    if user is not None and not may_access_department(
+        user, report.project.department_id, STATEMENTS
+    ):
         raise PermissionDenied(REPORT_NO_PERMISSION)
     if report.status not in EDITABLE_STATUSES:
         raise WorkflowError(REPORT_NOT_EDITABLE.format(status=report.get_status_display()))
@@ -323,13 +333,48 @@ def report_submit(*, report: Report, user, version: int | None = None) -> Report
     if problems:
         raise WorkflowError(problems)
     _bump_version(report, version)
+    _freeze(report)
     _transition(report, ReportStatus.SUBMITTED, user)
     report.submitted_at = timezone.now()
     report.submitted_by = user
     report.save()
+    # Its results are now those of what was frozen (the same, unless a payment came in since
+    # the check above) and stay so: later payments or target edits never move them.
+    reports_recompute([report])
     if report.round.is_self_evaluation:
         Project.objects.filter(pk=report.project_id).update(targets_locked=True)
     return report
+
+
+def _freeze(report: Report) -> None:
+    """Keep what the report is judged on: its budget part as of the round's date, and each
+    indicator of its project as written now (a line is created for one nobody filled in)."""
+    project = report.project
+    figures = project_figures(Project.objects.filter(pk=project.pk), report.round.as_of)
+    report.frozen_initial_budget = project.initial_budget
+    report.frozen_carryover = project.carryover
+    report.frozen_adjusted = figures[project.pk].adjusted
+    report.frozen_executed = figures[project.pk].executed
+    lines = {line.indicator_id: line for line in report.lines.all()}
+    for indicator in Indicator.objects.filter(project=project):
+        line = lines.get(indicator.pk)
+        if line is None:
+            line = lines[indicator.pk] = ReportIndicator.objects.create(
+                report=report, indicator=indicator
+            )
+        line.freeze(indicator)
+    ReportIndicator.objects.bulk_update(list(lines.values()), FROZEN_LINE_FIELDS, batch_size=500)
+
+
+def _unfreeze(report: Report) -> None:
+    """Back to live figures: drop the snapshot, and the lines of indicators deleted since."""
+    for name in FROZEN_REPORT_FIELDS:
+        setattr(report, name, None)
+    report.lines.filter(indicator__isnull=True).delete()
+    lines = list(report.lines.all())
+    for line in lines:
+        line.unfreeze()
+    ReportIndicator.objects.bulk_update(lines, FROZEN_LINE_FIELDS, batch_size=500)
 
 
 def _check_may_review(report: Report, user) -> None:
@@ -359,6 +404,7 @@ def report_return(
     if not reason.strip():
         raise WorkflowError(RETURN_NEEDS_REASON, {"reason": RETURN_NEEDS_REASON})
     report = _locked_for_review(report, user)
+    _unfreeze(report)
     comments = {k: v.strip() for k, v in (comments or {}).items() if v and v.strip()}
     # Comments of an earlier return are stale now: each line shows this return's comment only.
     lines = list(report.lines.all())
@@ -384,6 +430,7 @@ def report_return(
     report.reviewed_by = user
     report.version += 1
     report.save()
+    reports_recompute([report])  # live again: today's figures and indicators
     from .notifications import notify_returned
 
     transaction.on_commit(lambda: notify_returned(report_id=report.pk))
@@ -431,7 +478,9 @@ def report_record_rectification(*, report: Report, user, result: str) -> Report:
             RECTIFICATION_RESULT_NEEDS_TEXT, {"result": RECTIFICATION_RESULT_NEEDS_TEXT}
         )
     report = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
-    if user is not None and not may_access_department(user, report.project.department_id, CHANGE):
+    if user is not None and not may_access_department(
+        user, report.project.department_id, STATEMENTS
+    ):
         raise PermissionDenied(REPORT_NO_PERMISSION)
     if not report.rectification_required:
         raise WorkflowError(RECTIFICATION_NOT_REQUIRED)
@@ -454,20 +503,22 @@ def line_set_reviewer_score(
     """A reviewer sets a qualitative indicator's score within its tier's band, with a reason."""
     line = (
         ReportIndicator.objects.select_for_update()
-        .select_related("report__round", "report__project", "indicator__project")
+        .select_related("report__round", "report__project")
         .get(pk=line.pk)
     )
     report = line.report
     _check_may_review(report, user)
     if report.status != ReportStatus.SUBMITTED:
         raise WorkflowError(REVIEW_NOT_SUBMITTED.format(status=report.get_status_display()))
+    # A submitted report is judged on its indicators as they were at submission.
+    indicator = line.frozen_indicator(report.project)
     if score is None:
         line.reviewer_score = None
         line.reviewer_reason = ""
     else:
-        if line.indicator.kind not in (QUALITATIVE, RELATIVE):
+        if indicator.kind not in (QUALITATIVE, RELATIVE):
             raise WorkflowError(REVIEWER_SCORE_NOT_QUALITATIVE)
-        actual = read_value(line, line.actual_raw, line.indicator)
+        actual = read_value(line, line.actual_raw, indicator)
         if actual is None or actual.tier is None:
             raise WorkflowError(REVIEWER_SCORE_NEEDS_TIER)
         if not reason.strip():

@@ -11,11 +11,12 @@ from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from budgets.access import STATEMENTS
 from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
-from budgets.workbook import UNKNOWN_PROJECT, lookups, upsert
+from budgets.workbook import UNKNOWN_PROJECT, ProjectRef, lookups, upsert
 from performance.models import Indicator
 from performance.values import ValueError_, excel_cell_text, parse_actual
-from performance.workbook import UNKNOWN_LEVEL1, normalize_level1
+from performance.workbook import UNKNOWN_LEVEL1, declared_indicators, normalize_level1
 
 from .choices import EDITABLE_STATUSES, CauseCategory, Stage
 from .compute import reports_recompute
@@ -47,15 +48,27 @@ def split_cause(text: str) -> tuple[str | None, str]:
 class ActualRecord:
     round_id: int
     project_id_key: tuple[int, str]
-    indicator_id: int
+    # (一级指标, 三级指标): the indicator may be added by the same workbook's 绩效指标 sheet,
+    # so its id is only known when the records are written.
+    indicator_key: tuple[str, str]
     actual_raw: str
     expected_raw: str | None
     fields: dict
 
 
+@dataclass
+class StoredReport:
+    """What one report of one project holds, read once per (round, project)."""
+
+    status: str | None
+    # By the indicator's (一级指标, 三级指标), as rows name it.
+    lines: dict[tuple[str, str], ReportIndicator]
+
+
 class ActualSheet(Sheet):
     name = "实际完成"
     needs_formats = True
+    action = STATEMENTS
     columns = (
         Column("项目编码", True),
         Column("一级指标", True),
@@ -71,30 +84,55 @@ class ActualSheet(Sheet):
     def __init__(self, ctx: ImportContext) -> None:
         super().__init__(ctx)
         self.lookups = lookups(ctx)
+        self.declared = declared_indicators(ctx)
         self.rounds = {(r.year, r.stage, r.as_of): r for r in Round.objects.all()}
         self.indicators: dict[int, dict[tuple[str, str], Indicator]] = {}
-        self.report_status: dict[tuple[int, int], str] = {}
+        self.reports: dict[tuple[int, int], StoredReport] = {}
         self.seen: dict[tuple, int] = {}
         self.touched: set[int] = set()
         self.changed: set[int] = set()
 
-    def _indicator(self, project_id: int, level1: str, name: str) -> Indicator | None:
-        if project_id not in self.indicators:
-            self.indicators[project_id] = {
-                (i.level1, i.name): i
-                for i in Indicator.objects.filter(project_id=project_id).select_related("project")
+    def _indicator(self, project: ProjectRef, level1: str, name: str) -> Indicator | None:
+        """The indicator as this workbook declares it, else as stored."""
+        declared = self.declared.get((project.year, project.code), {}).get((level1, name))
+        if declared is not None:
+            return declared
+        if project.id not in self.indicators:
+            self.indicators[project.id] = {
+                (i.level1, i.name): i for i in Indicator.objects.filter(project_id=project.id)
             }
-        return self.indicators[project_id].get((level1, name))
+        return self.indicators[project.id].get((level1, name))
 
-    def _status(self, round_id: int, project_id: int) -> str | None:
+    def _report(self, round_id: int, project_id: int) -> StoredReport:
         key = (round_id, project_id)
-        if key not in self.report_status:
-            self.report_status[key] = (
-                Report.objects.filter(round_id=round_id, project_id=project_id)
-                .values_list("status", flat=True)
-                .first()
+        if key not in self.reports:
+            report = Report.objects.filter(round_id=round_id, project_id=project_id).first()
+            self.reports[key] = StoredReport(
+                report.status if report else None,
+                {
+                    (line.indicator.level1, line.indicator.name): line
+                    for line in report.lines.select_related("indicator")
+                    if line.indicator is not None
+                }
+                if report
+                else {},
             )
-        return self.report_status[key]
+        return self.reports[key]
+
+    @staticmethod
+    def _unchanged(line: ReportIndicator | None, stage: str, cells: dict[str, str]) -> bool:
+        """The row repeats what the report already holds (e.g. an unchanged export)."""
+        if line is None:
+            return False
+        if cells["实际完成值"] != line.actual_raw or cells["改进措施"] != line.measure:
+            return False
+        if stage == Stage.MONITORING:
+            expected = cells["全年预计完成值"]
+            prefix = f"【{line.cause_category}】" if line.cause_category else ""
+            return (not expected or expected == line.expected_raw) and cells[
+                "偏差原因"
+            ] == prefix + line.cause
+        return cells["偏差原因"] == line.explanation
 
     def parse(self, row: Row) -> ActualRecord | None:
         code = row.text("项目编码", required=True, max_length=64)
@@ -117,8 +155,6 @@ class ActualSheet(Sheet):
             row.problem("一级指标", UNKNOWN_LEVEL1.format(value=level1_text))
         if stage and stage not in Stage.values:
             row.problem("阶段", UNKNOWN_STAGE.format(value=stage))
-        if row.raw("实际完成值") is None:
-            row.problem("实际完成值", "不能为空")
         if not row.ok:
             return None
         year = as_of.year
@@ -126,7 +162,7 @@ class ActualSheet(Sheet):
         if project is None or project.id is None:
             row.problem("项目编码", UNKNOWN_PROJECT.format(code=code, year=year))
             return None
-        if not self.ctx.may_change(self.lookups.department_id(project.department_code)):
+        if not self.ctx.may_change(self.lookups.department_id(project.department_code), STATEMENTS):
             row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
             return None
         round_ = self.rounds.get((year, stage, as_of))
@@ -134,22 +170,40 @@ class ActualSheet(Sheet):
         if round_ is None:
             row.problem("截至日期", ROUND_NOT_OPENED.format(**shown))
             return None
-        if not round_.is_open:
-            row.problem("截至日期", ROUND_IS_CLOSED.format(**shown))
-            return None
-        indicator = self._indicator(project.id, level1, name)
+        indicator = self._indicator(project, level1, name)
         if indicator is None:
             row.problem("三级指标", UNKNOWN_INDICATOR.format(code=code, level1=level1, name=name))
             return None
-        status = self._status(round_.pk, project.id)
-        if status is not None and status not in EDITABLE_STATUSES:
-            label = dict(Report._meta.get_field("status").choices)[status]
+        key = (project.id, level1, name, stage, as_of)
+        if key in self.seen:
+            row.problem("三级指标", DUPLICATE_ACTUAL.format(row=self.seen[key]))
+            return None
+        self.seen[key] = row.number
+        stored = self._report(round_.pk, project.id)
+        cells = {
+            column: excel_cell_text(row.values.get(column), row.formats.get(column, ""))
+            for column in ("实际完成值", "全年预计完成值")
+        }
+        cells.update(偏差原因=cause_text, 改进措施=measure)
+        if self._unchanged(stored.lines.get((level1, name)), stage, cells):
+            # Identical to what is stored: "unchanged", even in a closed round or a submitted
+            # report, so that an unchanged export always re-imports.
+            self.ctx.count(ACTUAL, "unchanged")
+            return None
+        if not cells["实际完成值"]:
+            row.problem("实际完成值", "不能为空")
+            return None
+        if not round_.is_open:
+            row.problem("截至日期", ROUND_IS_CLOSED.format(**shown))
+            return None
+        if stored.status is not None and stored.status not in EDITABLE_STATUSES:
+            label = dict(Report._meta.get_field("status").choices)[stored.status]
             row.problem("阶段", REPORT_LOCKED.format(code=code, stage=stage, status=label))
             return None
         fields: dict = {}
         values = {}
         for column in ("实际完成值", "全年预计完成值"):
-            text = excel_cell_text(row.values.get(column), row.formats.get(column, ""))
+            text = cells[column]
             if column == "全年预计完成值" and (not text or stage != Stage.MONITORING):
                 values[column] = ""
                 continue
@@ -167,15 +221,10 @@ class ActualSheet(Sheet):
             fields.update(cause_category=category or "", cause=cause, measure=measure)
         else:
             fields.update(explanation=cause_text, measure=measure)
-        key = (indicator.pk, stage, as_of)
-        if key in self.seen:
-            row.problem("三级指标", DUPLICATE_ACTUAL.format(row=self.seen[key]))
-            return None
-        self.seen[key] = row.number
         return ActualRecord(
             round_.pk,
             (year, code),
-            indicator.pk,
+            (level1, name),
             values["实际完成值"],
             values["全年预计完成值"],
             fields,
@@ -183,6 +232,12 @@ class ActualSheet(Sheet):
 
     def write(self, records: list[ActualRecord]) -> None:
         project_ids = self.lookups.project_ids({r.project_id_key for r in records})
+        indicator_ids = {
+            (i["project_id"], i["level1"], i["name"]): i["pk"]
+            for i in Indicator.objects.filter(project_id__in=set(project_ids.values())).values(
+                "pk", "project_id", "level1", "name"
+            )
+        }
         pairs = {(r.round_id, project_ids[r.project_id_key]) for r in records}
         reports = {
             (rep.round_id, rep.project_id): rep
@@ -210,8 +265,9 @@ class ActualSheet(Sheet):
             values = {"actual_raw": r.actual_raw, **r.fields}
             if r.expected_raw:
                 values["expected_raw"] = r.expected_raw
-            key = (report.pk, r.indicator_id)
-            incoming[key] = {"report_id": report.pk, "indicator_id": r.indicator_id, **values}
+            indicator_id = indicator_ids[(report.project_id, *r.indicator_key)]
+            key = (report.pk, indicator_id)
+            incoming[key] = {"report_id": report.pk, "indicator_id": indicator_id, **values}
         written: set[tuple[int, int]] = set()
         # With history: imported actuals belong to the audit trail like typed ones.
         upsert(self.ctx, ReportIndicator, ACTUAL, existing, incoming, touched=written)

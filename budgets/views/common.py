@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .. import rates
-from ..access import CHANGE, may_access_department, restrict, sees_all_departments
+from ..access import FACTS, may_access_department, restrict, sees_all_departments
 from ..models import Department, User
 from ..selectors import WarningThresholds
 
@@ -93,7 +93,7 @@ def department_choices(request: HttpRequest) -> QuerySet[Department] | None:
 def basic_department_for(user: User, chosen: Department | None) -> Department | None:
     """Whose basic expenditure the page offers to record: the chosen department, or staff's own."""
     department = chosen if chosen is not None or sees_all_departments(user) else user.department
-    if department is None or not may_access_department(user, department, CHANGE):
+    if department is None or not may_access_department(user, department, FACTS):
         return None
     return department
 

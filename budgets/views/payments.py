@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from ..access import CHANGE, department_ids, restrict, sees_all_departments
+from ..access import FACTS, department_ids, restrict, sees_all_departments
 from ..forms import AdjustmentForm, PaymentFilterForm, PaymentForm
 from ..models import Department, Payment, Project
+from ..params import BadParameter, bad_request, page_param, parse_id, parse_year
 from ..services import adjustment_save, payment_delete, payment_save
 from .common import PAGE_SIZE, amount, basic_department_for, department_choices
 
@@ -27,14 +28,12 @@ ADJUSTMENT_SAVED = "已保存预算调整“{number}”"
 
 
 def _basic_department(request: HttpRequest) -> Department:
-    """The department of a basic-expenditure payment: ?department=<id>, staff default own."""
-    allowed = restrict(Department.objects.all(), request.user, CHANGE, department_field="pk")
+    """The department of a basic-expenditure payment: ?department=<id>, staff default own.
+    Raises BadParameter for an id that is not one."""
+    allowed = restrict(Department.objects.all(), request.user, FACTS, department_field="pk")
     raw = request.GET.get("department") or request.POST.get("department")
-    if raw:
-        try:
-            return allowed.get(pk=int(raw))
-        except (ValueError, Department.DoesNotExist) as exc:
-            raise Http404 from exc
+    if department_id := parse_id(raw, label="部门"):
+        return get_object_or_404(allowed, pk=department_id)
     if request.user.department_id and not sees_all_departments(request.user):
         return get_object_or_404(allowed, pk=request.user.department_id)
     raise Http404
@@ -64,29 +63,43 @@ def payment_create(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     project = None
     if pk is not None:
         project = get_object_or_404(
-            restrict(Project.objects.select_related("department"), request.user, CHANGE), pk=pk
+            restrict(Project.objects.select_related("department"), request.user, FACTS), pk=pk
         )
         department = project.department
-    else:
-        department = _basic_department(request)
+    year = None
+    if project is None:
+        try:
+            department = _basic_department(request)
+            # Basic expenditure has no project year: the list links here with the year shown.
+            year = parse_year(request.GET.get("year"))
+        except BadParameter as exc:
+            return bad_request(exc)
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         payment = _save_or_errors(
             form,
-            lambda: payment_save(user=request.user, department=department, project=project, **data),
+            lambda: payment_save(
+                user=request.user, department=department, project=project, year=year, **data
+            ),
         )
         if payment is not None:
             messages.success(request, PAYMENT_SAVED.format(voucher=payment.voucher))
             return redirect(_after_payment(payment))
-    context = {"form": form, "project": project, "department": department, "payment": None}
+    context = {
+        "form": form,
+        "project": project,
+        "department": department,
+        "payment": None,
+        "year": year,
+    }
     return render(request, "budgets/payment_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(
-        restrict(Payment.objects.select_related("department", "project"), request.user, CHANGE),
+        restrict(Payment.objects.select_related("department", "project"), request.user, FACTS),
         pk=pk,
     )
     initial = {
@@ -103,6 +116,9 @@ def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 department=payment.department,
                 project=payment.project,
                 payment=payment,
+                # A project payment may move to the same project of another year; basic
+                # expenditure stays in the year it was entered for.
+                year=None if payment.project_id else payment.year,
                 **form.cleaned_data,
             ),
         )
@@ -114,6 +130,7 @@ def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "project": payment.project,
         "department": payment.department,
         "payment": payment,
+        "year": None if payment.project_id else payment.year,
     }
     return render(request, "budgets/payment_form.html", context)
 
@@ -121,7 +138,7 @@ def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def payment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(
-        restrict(Payment.objects.select_related("department", "project"), request.user, CHANGE),
+        restrict(Payment.objects.select_related("department", "project"), request.user, FACTS),
         pk=pk,
     )
     if request.method == "POST":
@@ -139,7 +156,7 @@ def payment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(
-        restrict(Project.objects.select_related("department"), request.user, CHANGE), pk=pk
+        restrict(Project.objects.select_related("department"), request.user, FACTS), pk=pk
     )
     form = AdjustmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -176,8 +193,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         payments.select_related("department", "project").order_by("-date", "voucher", "pk"),
         PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
-    changeable = department_ids(user, CHANGE)
+    ).get_page(page_param(request))
+    changeable = department_ids(user, FACTS)
     context = {
         "form": form,
         "year": year,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +14,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from .. import rates
-from ..access import CHANGE, may_access_department, restrict
+from ..access import FACTS, may_access_department, restrict
 from ..forms import ProjectFilterForm
 from ..models import Adjustment, Payment, Project
+from ..params import BadParameter, page_param, parse_date
 from ..selectors import (
     WarningThresholds,
     default_as_of,
@@ -36,6 +36,7 @@ from .common import (
 )
 
 HISTORY_LIMIT = 50
+AS_OF_OUTSIDE_PROJECT_YEAR = "截至日期须在{year}年内"
 
 
 # --- project list ----------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(ordered, PAGE_SIZE)
     # The aggregate already counted the rows: spare the paginator its COUNT query.
     paginator.count = sums["n"]
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(page_param(request))
     rows = [
         (
             project,
@@ -286,22 +287,21 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     as_of = default_as_of(project.year)
     as_of_error = ""
-    if raw := request.GET.get("as_of"):
-        try:
-            chosen = date.fromisoformat(raw)
-        except ValueError:
-            as_of_error = "请输入有效的日期"
-        else:
-            if chosen.year == project.year:
-                as_of = chosen
-            else:
-                as_of_error = f"截至日期须在{project.year}年内"
+    try:
+        chosen = parse_date(request.GET.get("as_of"))
+    except BadParameter as exc:
+        as_of_error = exc.message
+    else:
+        if chosen is not None and chosen.year == project.year:
+            as_of = chosen
+        elif chosen is not None:
+            as_of_error = AS_OF_OUTSIDE_PROJECT_YEAR.format(year=project.year)
     figures = project_figures(Project.objects.filter(pk=project.pk), as_of)[project.pk]
     progress = rates.time_progress(as_of)
     thresholds = warning_thresholds()
     execution = Execution.of(figures, progress, thresholds)
     payments = Paginator(project.payments.order_by("date", "voucher", "pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
+        page_param(request)
     )
     adjustments = [(a, amount(a.amount)) for a in project.adjustments.order_by("date", "pk")]
     context = {
@@ -321,6 +321,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "payment_rows": [(p, amount(p.amount)) for p in payments.object_list],
         "history": project_history(project),
         "history_limit": HISTORY_LIMIT,
-        "may_change": may_access_department(request.user, project.department, CHANGE),
+        "may_change": may_access_department(request.user, project.department, FACTS),
     }
     return render(request, "budgets/project_detail.html", context)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,10 +89,12 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one SQLite file: wait for locks instead of failing, and
-    # take the write lock up front so two writers never deadlock on an upgrade.
+    # take the write lock up front so two writers never deadlock on an upgrade. Imports hold
+    # the lock only while they write (budgets/importer.py); a wait longer than the busy
+    # timeout answers a Chinese "系统正忙" (config/dbbusy.py).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
@@ -124,10 +127,19 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 
+# Reverse proxies in front of the server (0: clients connect directly). Only with a count is
+# X-Forwarded-For (the address) or X-Forwarded-Proto (https) believed: a client can send them.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
 # Throttle password guessing: five failures for one username from one address lock it out.
+# The pair, not the address alone: behind a proxy or a NAT many users share one address, and
+# an address-only lock would let anyone lock everyone out.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -253,6 +265,29 @@ LOGGING = {
     },
 }
 
-if not DEBUG:
+# --- HTTPS and browser protections ---------------------------------------------------------
+# Production redirects plain HTTP and tells browsers to use HTTPS only, for a year. A server
+# reached over plain HTTP (on loopback, no proxy) sets SECURE_SSL_REDIRECT=0 and
+# SECURE_HSTS_SECONDS=0.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+# docker-compose's health check asks the container itself, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if TRUSTED_PROXY_COUNT:
+    # The proxy terminates TLS; its X-Forwarded-Proto says whether the client used HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (config/csp.py): scripts only from our own static files, so an
+# injected <script> or on*= attribute does not run. Inline styles stay allowed: the execution
+# and progress bars are sized with style="width: x%", pages carry small <style> blocks, and
+# a style cannot run script.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}

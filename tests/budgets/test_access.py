@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from budgets.access import CHANGE, IMPORT, VIEW, department_ids, may_access_department, restrict
+from budgets.access import (
+    FACTS,
+    STATEMENTS,
+    VIEW,
+    department_ids,
+    may_access_department,
+    restrict,
+)
 from budgets.models import Department, Project
 from tests.factories import ProjectFactory
 
@@ -15,27 +22,27 @@ def projects(unit_a, unit_b):
     return ProjectFactory(unit=unit_a), ProjectFactory(unit=unit_b)
 
 
-def test_staff_see_and_change_only_their_own_department(alice, department_a, department_b):
+def test_staff_see_and_write_only_their_own_department(alice, department_a, department_b):
     assert department_ids(alice, VIEW) == {department_a.pk}
-    assert department_ids(alice, CHANGE) == {department_a.pk}
-    assert may_access_department(alice, department_a, CHANGE)
+    assert department_ids(alice, STATEMENTS) == {department_a.pk}
+    assert department_ids(alice, FACTS) == {department_a.pk}
+    assert may_access_department(alice, department_a, STATEMENTS)
+    assert not may_access_department(alice, department_b, FACTS)
     assert not may_access_department(alice, department_b, VIEW)
 
 
 def test_reviewers_and_admins_see_every_department(rita, adam, department_a, department_b):
     assert department_ids(rita) is None
-    assert department_ids(adam, CHANGE) is None
+    assert department_ids(adam, STATEMENTS) is None
+    assert department_ids(adam, FACTS) is None
     assert may_access_department(rita, department_b.pk)
 
 
-def test_reviewers_import_into_any_department_but_edit_none(rita, department_a):
-    assert department_ids(rita, IMPORT) is None
-    assert department_ids(rita, CHANGE) == set()
-    assert not may_access_department(rita, department_a, CHANGE)
-
-
-def test_staff_import_only_into_their_own_department(alice, department_a, department_b):
-    assert department_ids(alice, IMPORT) == {department_a.pk}
+def test_reviewers_write_budget_facts_of_any_department_but_no_statements(rita, department_a):
+    assert department_ids(rita, FACTS) is None
+    assert may_access_department(rita, department_a, FACTS)
+    assert department_ids(rita, STATEMENTS) == set()
+    assert not may_access_department(rita, department_a, STATEMENTS)
 
 
 def test_anonymous_and_inactive_users_see_nothing(alice, department_a):

@@ -35,8 +35,16 @@ from tests.factories import (
 
 from .workbooks import (
     ADJUSTMENT_HEADER,
+    ERROR_TEXT,
+    FORMULA_CAUSE,
+    FORMULA_INDICATOR_NAME,
+    FORMULA_MEASURE,
+    FORMULA_NOTE,
+    FORMULA_PROJECT_NAME,
+    FORMULA_SUMMARY,
     PAYMENT_HEADER,
     PROJECT_HEADER,
+    assert_cells_are_text,
     make_workbook,
     payment_row,
     project_row,
@@ -320,3 +328,51 @@ def test_the_xlsx_export_re_imports_to_the_same_data(tmp_path):
     # Exporting again gives the same rows (a second round trip changes nothing either).
     again = run_import(exported)
     assert {action for _, action in again.counts} == {"unchanged"}
+
+
+@pytest.mark.django_db
+def test_texts_that_look_like_formulas_are_exported_as_text_and_re_import_unchanged(
+    tmp_path, unit_a
+):
+    from tests.tracking.season import indicator, line_inputs, report_of, self_evaluation_round
+    from tracking.services import ReportInput, report_save
+
+    project = ProjectFactory(unit=unit_a, name=FORMULA_PROJECT_NAME)
+    PaymentFactory(project=project, summary=FORMULA_SUMMARY)
+    AdjustmentFactory(project=project, note=FORMULA_MEASURE)
+    target = indicator(project, "产出指标", FORMULA_INDICATOR_NAME, "≥100人")
+    target.note = FORMULA_NOTE
+    target.save()
+    report = report_of(self_evaluation_round(), project)
+    values = {
+        FORMULA_INDICATOR_NAME: {
+            "actual_raw": "80人",
+            "explanation": FORMULA_CAUSE,
+            "measure": ERROR_TEXT,
+        }
+    }
+    report_save(
+        report=report,
+        user=None,
+        version=report.version,
+        data=ReportInput(lines=line_inputs(project, values)),
+    )
+    exported = tmp_path / "export.xlsx"
+    write_workbook(exported, year=2024)
+
+    assert_cells_are_text(
+        exported,
+        [
+            FORMULA_PROJECT_NAME,
+            FORMULA_SUMMARY,
+            FORMULA_MEASURE,
+            FORMULA_INDICATOR_NAME,
+            FORMULA_NOTE,
+            FORMULA_CAUSE,
+            ERROR_TEXT,
+        ],
+    )
+    # Read back by the importer, every row is what is stored: nothing would change.
+    result = run_import(exported, dry_run=True)
+    assert result.ok, [str(p) for p in result.problems]
+    assert {action for _, action in result.counts} == {"unchanged"}

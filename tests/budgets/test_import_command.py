@@ -136,3 +136,35 @@ def test_the_command_and_the_function_agree(tmp_path):
     again = run_import(SAMPLE)
     assert out.getvalue().startswith("导入成功：")
     assert again.counts[("项目", "unchanged")] == 3
+
+
+def test_validation_needs_no_lock_and_a_locked_database_gets_a_clear_message(process_db, tmp_path):
+    """Another writer holds SQLite's lock: a bad file is still checked (reads only), a good one
+    waits the busy timeout and is then refused with a Chinese message, nothing written."""
+    from budgets.importer import DATABASE_BUSY
+
+    db, env = process_db
+    env = {**env, "SQLITE_BUSY_TIMEOUT": "1"}
+    bad = make_workbook(
+        tmp_path / "bad.xlsx",
+        {"项目": [PROJECT_HEADER, project_row("LOCK-1", initial="很多")]},
+    )
+    good = make_workbook(tmp_path / "good.xlsx", {"项目": [PROJECT_HEADER, project_row("LOCK-2")]})
+    projects = count(db, "budgets_project")
+    holder = sqlite3.connect(db, timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        checked = manage("import_workbook", str(bad), env=env)
+        assert checked.returncode == 1
+        output = checked.stdout + checked.stderr
+        assert "项目, 第2行, 年初预算: " + NOT_A_NUMBER.format(value="很多") in output
+        busy = manage("import_workbook", str(good), env=env)
+        assert busy.returncode == 1
+        assert DATABASE_BUSY in busy.stdout + busy.stderr
+        assert "Traceback" not in busy.stderr
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert count(db, "budgets_project") == projects
+    assert manage("import_workbook", str(good), env=env).returncode == 0
+    assert count(db, "budgets_project") == projects + 1

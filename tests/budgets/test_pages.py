@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -37,6 +38,49 @@ def test_repeated_failures_lock_the_login_even_with_the_right_password(client, a
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+ADDRESS_X = "198.51.100.7"
+ADDRESS_Y = "203.0.113.9"
+PROXY = "10.0.0.2"
+
+
+def fail_five_times(client, username: str, **extra) -> None:
+    for _ in range(5):
+        client.post(reverse("login"), {"username": username, "password": "wrong"}, **extra)
+
+
+def logs_in(client, username: str, **extra) -> bool:
+    client.logout()
+    response = client.post(reverse("login"), {"username": username, "password": PASSWORD}, **extra)
+    return response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_failures_of_one_user_do_not_lock_another_user_from_the_same_address(client, alice, bob):
+    fail_five_times(client, "alice", REMOTE_ADDR=ADDRESS_X)
+    assert logs_in(client, "bob", REMOTE_ADDR=ADDRESS_X)
+    assert not logs_in(client, "alice", REMOTE_ADDR=ADDRESS_X)
+
+
+def test_failures_from_one_address_do_not_lock_the_user_from_another_address(client, alice):
+    fail_five_times(client, "alice", REMOTE_ADDR=ADDRESS_X)
+    assert logs_in(client, "alice", REMOTE_ADDR=ADDRESS_Y)
+
+
+@override_settings(TRUSTED_PROXY_COUNT=0)
+def test_without_trusted_proxies_a_forged_forwarded_address_does_not_escape_the_lock(client, alice):
+    fail_five_times(client, "alice", REMOTE_ADDR=ADDRESS_X, headers={"X-Forwarded-For": "1.1.1.1"})
+    forged = {"X-Forwarded-For": ADDRESS_Y}
+    assert not logs_in(client, "alice", REMOTE_ADDR=ADDRESS_X, headers=forged)
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_locked_not_the_proxy(client, alice):
+    fail_five_times(client, "alice", REMOTE_ADDR=PROXY, headers={"X-Forwarded-For": ADDRESS_X})
+    assert not logs_in(client, "alice", REMOTE_ADDR=PROXY, headers={"X-Forwarded-For": ADDRESS_X})
+    # Another client behind the same proxy, even one that forges the locked address first.
+    other = {"X-Forwarded-For": f"{ADDRESS_X}, {ADDRESS_Y}"}
+    assert logs_in(client, "alice", REMOTE_ADDR=PROXY, headers=other)
 
 
 def test_a_correct_login_reaches_home_with_name_role_and_logout(client, alice):

@@ -12,6 +12,8 @@ from budgets.models import Adjustment, Payment
 from budgets.services import (
     AMOUNT_TOO_LARGE,
     AMOUNT_TOO_PRECISE,
+    DATE_OUTSIDE_FISCAL_YEARS,
+    DATE_OUTSIDE_YEAR,
     DOCUMENT_NUMBER_TAKEN,
     NO_CHANGE_PERMISSION,
     PROJECT_NOT_IN_YEAR,
@@ -76,11 +78,12 @@ def test_the_admin_may_record_any_departments_payment(adam, project_b):
     )
 
 
-def test_the_reviewer_reviews_but_does_not_record_payments(rita, project_b):
-    before = database_state()
-    with pytest.raises(PermissionDenied):
-        a_payment(rita, project_b.department, project=project_b)
-    assert database_state() == before
+def test_the_finance_bureau_records_payments_as_budget_facts(rita, project_b):
+    payment = a_payment(rita, project_b.department, project=project_b)
+    assert (payment.department, payment.history.get().history_user) == (
+        project_b.department,
+        rita,
+    )
 
 
 def test_a_payment_in_a_year_without_the_project_is_refused(alice, project_a):
@@ -163,6 +166,37 @@ def test_trailing_zeros_beyond_six_places_are_not_over_precise():
     validate_amount(Decimal("-999999999999.999999"))
 
 
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(9999, 12, 31), date(1999, 12, 31)])
+@pytest.mark.parametrize("with_project", [False, True])
+def test_a_payment_dated_outside_the_fiscal_years_is_refused_naming_the_date(
+    alice, project_a, day, with_project
+):
+    before = database_state()
+    project = project_a if with_project else None
+    with pytest.raises(ValidationError) as caught:
+        a_payment(alice, project_a.department, project=project, date=day)
+    message = DATE_OUTSIDE_FISCAL_YEARS.format(day=day.isoformat(), first=2000, last=2100)
+    assert messages_of(caught.value) == {"date": [message]}
+    assert DATE_OUTSIDE_FISCAL_YEARS.format(day="0001-01-01", first=2000, last=2100) == (
+        "日期0001-01-01不在可录入的年度范围（2000—2100年）内，请检查日期"
+    )
+    assert database_state() == before
+
+
+def test_a_basic_payment_must_be_dated_in_the_year_being_entered(alice, department_a):
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        a_payment(alice, department_a, date=date(2025, 1, 2), year=2024)
+    assert messages_of(caught.value) == {
+        "date": [DATE_OUTSIDE_YEAR.format(day="2025-01-02", year=2024)]
+    }
+    assert DATE_OUTSIDE_YEAR.format(day="2025-01-02", year=2024) == (
+        "日期2025-01-02不在2024年度内，请检查日期"
+    )
+    assert database_state() == before
+    assert a_payment(alice, department_a, date=date(2024, 12, 31), year=2024).year == 2024
+
+
 def test_a_blank_voucher_is_refused(alice, department_a):
     with pytest.raises(ValidationError) as caught:
         a_payment(alice, department_a, voucher="  ")
@@ -209,14 +243,42 @@ def test_an_adjustment_in_a_year_without_the_project_is_refused(alice, project_a
     assert not Adjustment.objects.exists()
 
 
-def test_a_document_number_is_unique_within_the_year(alice, rita, project_a, project_b):
-    AdjustmentFactory(project=project_b, document_number="新财预〔2024〕1号")
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(9999, 12, 31)])
+def test_an_adjustment_dated_outside_the_fiscal_years_is_refused_naming_the_date(
+    alice, project_a, day
+):
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        an_adjustment(alice, project_a, date=day)
+    message = DATE_OUTSIDE_FISCAL_YEARS.format(day=day.isoformat(), first=2000, last=2100)
+    assert messages_of(caught.value) == {"date": [message]}
+    assert database_state() == before
+
+
+def test_a_document_number_is_unique_within_the_department_and_year(alice, unit_a, project_a):
+    sibling = ProjectFactory(unit=unit_a, code="309-A2")
+    AdjustmentFactory(project=sibling, document_number="新财预〔2024〕1号")
     with pytest.raises(ValidationError) as caught:
         an_adjustment(alice, project_a)
-    assert messages_of(caught.value) == {
-        "document_number": [DOCUMENT_NUMBER_TAKEN.format(number="新财预〔2024〕1号", year=2024)]
-    }
+    taken = DOCUMENT_NUMBER_TAKEN.format(
+        number="新财预〔2024〕1号", department=project_a.department.name, year=2024
+    )
+    assert messages_of(caught.value) == {"document_number": [taken]}
     assert Adjustment.objects.count() == 1
+
+
+def test_another_departments_document_number_is_simply_a_new_adjustment(
+    alice, project_a, project_b
+):
+    theirs = AdjustmentFactory(project=project_b, document_number="新财预〔2024〕1号")
+    ours = an_adjustment(alice, project_a)
+    theirs.refresh_from_db()
+    assert (ours.document_number, ours.project, ours.department) == (
+        "新财预〔2024〕1号",
+        project_a,
+        project_a.department,
+    )
+    assert (theirs.project, theirs.amount) == (project_b, Decimal("10"))
 
 
 def test_editing_an_adjustment_keeps_its_own_number(alice, project_a):

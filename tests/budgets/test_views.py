@@ -14,7 +14,13 @@ from django.urls import reverse
 from budgets.forms import AMOUNT_INVALID, AS_OF_OUTSIDE_YEAR
 from budgets.models import Adjustment, Payment, Project, WarningSettings
 from budgets.rates import time_progress
-from budgets.services import AMOUNT_TOO_PRECISE, PROJECT_NOT_IN_YEAR, VOUCHER_TAKEN
+from budgets.services import (
+    AMOUNT_TOO_PRECISE,
+    DATE_OUTSIDE_FISCAL_YEARS,
+    DATE_OUTSIDE_YEAR,
+    PROJECT_NOT_IN_YEAR,
+    VOUCHER_TAKEN,
+)
 from tests.factories import AdjustmentFactory, PaymentFactory, ProjectFactory
 
 from .workbooks import database_state
@@ -446,6 +452,64 @@ def test_staff_record_a_basic_expenditure_payment_of_their_department(
     assert "基-001" in listing and "基本支出" in listing
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_an_implausible_payment_date_gets_a_field_error_and_writes_nothing(
+    client_of, alice, project_a, department_a, day
+):
+    client = client_of(alice)
+    before = database_state()
+    message = DATE_OUTSIDE_FISCAL_YEARS.format(day=day, first=2000, last=2100)
+    assert message in form_errors(post_payment(client, project_a, date=day))
+    url = reverse("budgets:payment_create") + f"?department={department_a.pk}"
+    response = client.post(url, {"voucher": "基-001", "date": day, "amount": "1"})
+    assert message in form_errors(response)
+    assert database_state() == before
+
+
+def test_basic_expenditure_is_entered_for_the_year_the_list_shows(client_of, alice, department_a):
+    PaymentFactory(project=None, department=department_a, voucher="基-000")
+    client = client_of(alice)
+    listing = html_of(client.get(reverse("budgets:payment_list") + "?year=2024"))
+    url = reverse("budgets:payment_create") + f"?department={department_a.pk}&year=2024"
+    assert url in listing
+    assert "2024年度（日期须在该年度内）" in html_of(client.get(url))
+    before = database_state()
+    response = client.post(url, {"voucher": "基-001", "date": "2025-01-02", "amount": "1"})
+    assert DATE_OUTSIDE_YEAR.format(day="2025-01-02", year=2024) in form_errors(response)
+    assert database_state() == before
+    response = client.post(url, {"voucher": "基-001", "date": "2024-12-31", "amount": "1"})
+    assert response.status_code == 302
+    assert Payment.objects.get(voucher="基-001").year == 2024
+
+
+def test_a_basic_payment_stays_in_the_year_it_was_entered_for(client_of, alice, department_a):
+    payment = PaymentFactory(project=None, department=department_a, voucher="基-001")
+    client = client_of(alice)
+    before = database_state()
+    response = client.post(
+        reverse("budgets:payment_edit", args=[payment.pk]),
+        {"voucher": "基-001", "date": "2025-03-01", "amount": "1"},
+    )
+    assert DATE_OUTSIDE_YEAR.format(day="2025-03-01", year=2024) in form_errors(response)
+    assert database_state() == before
+
+
+@pytest.mark.parametrize(
+    "query", ["year=-1", "year=abc", "department=abc", f"department={'9' * 25}"]
+)
+def test_a_bad_year_or_department_of_basic_expenditure_is_a_400(
+    client_of, alice, department_a, query
+):
+    client = client_of(alice)
+    before = database_state()
+    url = reverse("budgets:payment_create") + f"?{query}"
+    if "department" not in query:
+        url += f"&department={department_a.pk}"
+    response = client.post(url, {"voucher": "基-001", "date": "2024-05-01", "amount": "1"})
+    assert response.status_code == 400
+    assert database_state() == before
+
+
 def test_staff_default_to_their_own_department_for_basic_expenditure(client_of, alice):
     html = html_of(client_of(alice).get(reverse("budgets:payment_create")))
     assert "新乡市医疗保障局" in html
@@ -552,8 +616,20 @@ def test_the_list_offers_basic_expenditure_for_the_staffs_or_the_chosen_departme
 ):
     link = reverse("budgets:payment_create") + "?department="
     assert link + str(project_a.department_id) in html_of(client_of(alice).get(list_url()))
-    assert link not in html_of(client_of(rita).get(list_url(department=str(department_b.pk))))
+    # Payments are budget facts: the finance bureau records them too.
+    reviewed = html_of(client_of(rita).get(list_url(department=str(department_b.pk))))
+    assert link + str(department_b.pk) in reviewed
     client = client_of(adam)
     assert link not in html_of(client.get(list_url()))
     chosen = html_of(client.get(list_url(department=str(department_b.pk))))
     assert link + str(department_b.pk) in chosen
+
+
+def test_the_finance_bureau_records_payments_and_adjustments_in_the_pages(
+    client_of, rita, project_b
+):
+    client = client_of(rita)
+    assert post_payment(client, project_b).status_code == 302
+    assert post_adjustment(client, project_b).status_code == 302
+    assert Payment.objects.get().history.get().history_user == rita
+    assert project_b.adjustments.get().amount == Decimal(-20)

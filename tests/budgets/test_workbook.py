@@ -214,6 +214,16 @@ def test_a_bad_workbook_changes_nothing_and_names_every_bad_row(tmp_path):
             id="adjustment dated in a year without its project",
         ),
         pytest.param(
+            {"支出": [PAYMENT_HEADER, payment_row("记-1", "0001-01-01", 1)]},
+            "支出, 第2行, 日期: 日期0001-01-01无效，应在2000—2100年之间",
+            id="basic expenditure dated 0001-01-01",
+        ),
+        pytest.param(
+            {"支出": [PAYMENT_HEADER, payment_row("记-1", "9999-12-31", 1)]},
+            "支出, 第2行, 日期: 日期9999-12-31无效，应在2000—2100年之间",
+            id="basic expenditure dated 9999-12-31",
+        ),
+        pytest.param(
             {"支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, project="X")]},
             f"支出, 第2行, 项目编码: {UNKNOWN_PROJECT.format(code='X', year=2024)}",
             id="unknown project code",
@@ -502,3 +512,67 @@ def test_an_import_runs_as_many_queries_for_5_rows_as_for_50(tmp_path):
     again_large = queries_of_import(large)
     assert first_small == first_large
     assert again_small == again_large
+
+
+# --- who writes what (budgets/access.py: budget facts and statements) ----------------------
+
+
+@pytest.mark.django_db
+def test_an_adjustment_number_of_another_department_is_a_new_adjustment(tmp_path, alice):
+    theirs = ProjectFactory(code="Q1", unit__department__code="044", unit__code="044002")
+    their_adjustment = AdjustmentFactory(project=theirs, document_number="财预〔2024〕1号")
+    ours = ProjectFactory(code="P1", unit__department=alice.department, unit__code="309002")
+    path = make_workbook(
+        tmp_path / "adj.xlsx",
+        {"预算调整": [ADJUSTMENT_HEADER, ["P1", "财预〔2024〕1号", "2024-05-06", 99, ""]]},
+    )
+    dry = imported(path, user=alice, dry_run=True)
+    assert "预算调整 新增1 更新0 未变0" in dry.summary()
+    imported(path, user=alice)
+    their_adjustment.refresh_from_db()
+    assert (their_adjustment.project, their_adjustment.amount) == (theirs, Decimal("10"))
+    mine = Adjustment.objects.get(project=ours)
+    assert (mine.document_number, mine.department, mine.amount) == (
+        "财预〔2024〕1号",
+        alice.department,
+        Decimal(99),
+    )
+    # Re-importing updates our own adjustment, never theirs.
+    result = imported(path, user=alice)
+    assert result.counts[("预算调整", "unchanged")] == 1
+    assert Adjustment.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_reviewer_imports_budget_facts_of_any_department(tmp_path, rita):
+    path = budget_workbook(
+        tmp_path,
+        预算调整=[ADJUSTMENT_HEADER, ["Q1", "文-1", "2024-05-01", 1, ""]],
+        支出=[PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, department="044")],
+    )
+    imported(path, user=rita)
+    assert Payment.objects.get().department.code == "044"
+    assert Adjustment.objects.get().department.code == "044"
+
+
+@pytest.mark.django_db
+def test_validation_writes_nothing_and_holds_no_transaction(tmp_path):
+    """A file is validated with reads only; the writes come after, in one transaction."""
+    path = budget_workbook(
+        tmp_path, 支出=[PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, project="P1")]
+    )
+    seen: list[tuple[int, list[str]]] = []
+    # The test itself runs in a transaction: count the blocks the import opens on top of it.
+    outer = len(connection.atomic_blocks)
+    with CaptureQueriesContext(connection) as queries:
+
+        def progress(sheet: str, rows: int) -> None:
+            statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+            seen.append((len(connection.atomic_blocks) - outer, statements))
+
+        imported(path, progress=progress)
+    assert seen, "the progress callback was called while parsing"
+    for opened, statements in seen:
+        assert opened == 0
+        assert set(statements) <= {"SELECT"}, statements
+    assert Payment.objects.count() == 1

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
+from collections.abc import Iterable
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +104,35 @@ def database_state() -> dict[str, list[tuple]]:
             rows = model.objects.order_by("pk").values_list()
             state[model._meta.label] = [tuple(map(repr, row)) for row in rows]
     return state
+
+
+# --- formula injection ----------------------------------------------------------------------
+# Texts a spreadsheet would run as a formula (or show as an error value) if written as typed.
+FORMULA_PROJECT_NAME = '=HYPERLINK("http://x","项目")'
+FORMULA_SUMMARY = "=cmd|' /C calc'!A0"
+FORMULA_INDICATOR_NAME = '=HYPERLINK("http://x","y")'
+FORMULA_NOTE = "+1+1"
+FORMULA_CAUSE = "-1+2"
+FORMULA_MEASURE = "@SUM(A1:A2)"
+ERROR_TEXT = "#N/A"
+_FORMULA_ELEMENT = re.compile(rb"<(\w+:)?f[\s>/]")
+
+
+def assert_cells_are_text(xlsx: bytes | Path, texts: Iterable[str]) -> None:
+    """Each text is a text cell of the workbook, and no sheet holds a formula."""
+    data = xlsx.read_bytes() if isinstance(xlsx, Path) else xlsx
+    workbook = openpyxl.load_workbook(BytesIO(data))
+    cells = {
+        cell.value: cell
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    }
+    for text in texts:
+        assert text in cells, text
+        assert cells[text].data_type == "s", (text, cells[text].data_type)
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                assert not _FORMULA_ELEMENT.search(archive.read(name)), name

@@ -19,6 +19,12 @@ from budgets.models import Department
 from performance.choices import METRIC_EXECUTION
 from performance.models import DepartmentTarget, Indicator
 from performance.tables import DEFAULT_TARGET_NOTE, table_11, table_12
+from tests.budgets.workbooks import (
+    FORMULA_INDICATOR_NAME,
+    FORMULA_PROJECT_NAME,
+    FORMULA_SUMMARY,
+    assert_cells_are_text,
+)
 from tests.factories import (
     AdjustmentFactory,
     DepartmentBudgetFactory,
@@ -294,6 +300,28 @@ def test_table_11_without_rounds_or_budget_shows_no_rate_as_a_dash(department_a)
     rows = indicator_rows(ws)
     assert rows["预算执行率"][4:6] == ["—", "—"]
     assert rows["绩效监控完成率"][4:6] == ["—", "—"]
+
+
+# --- texts that look like formulas -----------------------------------------------------------
+
+
+@pytest.fixture
+def formula_like_project(department_a):
+    """A project whose unit, name, indicator and target a spreadsheet would run as formulas."""
+    unit = UnitFactory(department=department_a, code="309009", name=FORMULA_SUMMARY)
+    project = ProjectFactory(unit=unit, name=FORMULA_PROJECT_NAME)
+    make_indicator(project, "产出指标", FORMULA_INDICATOR_NAME, "≥100人")
+    return project
+
+
+def test_table_12_writes_texts_that_look_like_formulas_as_text(formula_like_project):
+    content = table_12(year=2024, departments=[formula_like_project.department])
+    assert_cells_are_text(content, [FORMULA_SUMMARY, FORMULA_PROJECT_NAME, FORMULA_INDICATOR_NAME])
+
+
+def test_table_11_writes_texts_that_look_like_formulas_as_text(formula_like_project):
+    content = table_11(year=2024, as_of=YEAR_END, departments=[formula_like_project.department])
+    assert_cells_are_text(content, [FORMULA_SUMMARY, FORMULA_PROJECT_NAME])
 
 
 # --- the downloads ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from performance.values import (
     ACTUAL_NEEDS_DATE,
     ACTUAL_NEEDS_NUMBER,
     ACTUAL_NEEDS_TIER,
+    ACTUAL_NUMBER_TOO_LARGE,
     ACTUAL_RELATIVE_NEEDS,
     ACTUAL_SATISFACTION_OVER_100,
     ACTUAL_TIER_OUT_OF_BAND,
@@ -28,6 +29,8 @@ from performance.values import (
     QUANTITATIVE,
     RELATIVE,
     VALUE_EMPTY,
+    VALUE_NEGATIVE_BOUND,
+    VALUE_NUMBER_TOO_LARGE,
     VALUE_TOO_LONG,
     ActualValue,
     TargetValue,
@@ -158,7 +161,7 @@ def test_every_example_of_the_spec_table_has_its_documented_meaning(text, expect
         ("2,640", quantitative("=", "2640", "")),
         ("≤2,640.5万元", quantitative("<=", "2640.5", "万元")),
         ("-5%", quantitative("=", "-5", "%")),
-        ("≥-5%", quantitative(">=", "-5", "%")),
+        ("≥0%", quantitative(">=", "0", "%")),
         ("3个工作日内完成", quantitative("=", "3", "个工作日内完成")),
         ("1小时内", quantitative("=", "1", "小时内")),
         ("60%-80%", quantitative("range", "60", "%", upper="80")),
@@ -288,6 +291,60 @@ def test_a_value_longer_than_500_characters_is_an_error():
     assert caught.value.message == VALUE_TOO_LONG == "指标值过长（最多500个字符）"
 
 
+def target_error(text: str) -> str:
+    with pytest.raises(ValueError_) as caught:
+        parse_target(text, YEAR)
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text", ["≤-1万元", "≥-5%", "不低于-3人", "< -0.5", "=-1", "-1万元以内", "-10%以上"]
+)
+def test_a_comparator_followed_by_a_negative_number_is_an_error(text):
+    assert target_error(text) == VALUE_NEGATIVE_BOUND.format(raw=text)
+    assert VALUE_NEGATIVE_BOUND.format(raw="≤-1万元") == (
+        "指标值“≤-1万元”有误：带比较（≥、≤、以上、以内等）的数字不能为负数"
+    )
+
+
+def test_a_bare_negative_number_is_still_a_quantity():
+    assert meaning("-5%") == quantitative("=", "-5", "%")
+    assert meaning("≤-0万元") == quantitative("<=", "-0", "万元")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 13,
+        "≤" + "9" * 30 + "万元",
+        "1,000,000,000,000元",
+        "≥1000000000000.5%",
+        "1-" + "9" * 13 + "人",
+        "9" * 13 + "至1人",
+    ],
+)
+def test_a_number_of_more_than_12_integer_digits_is_an_error(text):
+    assert target_error(text) == VALUE_NUMBER_TOO_LARGE.format(raw=text)
+    assert VALUE_NUMBER_TOO_LARGE.format(raw="1") == "指标值“1”中的数字过大（整数部分最多12位）"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("≤999999999999.999999万元", "999999999999.999999"),
+        ("000000000000001人", "1"),
+        ("0.000000000000001", "0.000000000000001"),
+    ],
+)
+def test_twelve_integer_digits_and_leading_zeros_are_fine(text, value):
+    assert meaning(text)["value"] == value
+
+
+@pytest.mark.parametrize("text", ["0000-12-31前", "0000年12月31日前"])
+def test_a_deadline_in_the_year_0000_is_judged_by_a_person_not_a_crash(text):
+    assert parse_target(text, YEAR).kind == QUALITATIVE
+
+
 # --- normalisation -------------------------------------------------------------------------
 
 
@@ -353,6 +410,8 @@ def test_full_width_forms_do_not_change_the_meaning(data, text):
 )
 def test_any_number_with_a_unit_reads_back_exactly(number, unit, comparator):
     written, expected = comparator
+    # A comparator followed by a negative number is an error; a bare negative number is not.
+    number = abs(number) if written else number
     text = f"{written}{format_decimal(number)}{unit}"
     target = parse_target(text, YEAR)
     assert target.kind == QUANTITATIVE
@@ -757,6 +816,32 @@ def test_a_relative_satisfaction_above_100_percent_is_rejected():
 @pytest.mark.parametrize("text", [None, "", "  \n"])
 def test_an_empty_actual_is_an_error(text):
     assert error_of(text, "≥95%") == ACTUAL_EMPTY == "实际完成值不能为空"
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "shown"),
+    [
+        ("9" * 13 + "%", "≥95%", "9" * 13 + "%"),
+        ("1,000,000,000,000元", "≤5万元", "1,000,000,000,000元"),
+        (1e30, "≥95%", "1" + "0" * 30),
+        (Decimal("1e13"), "≥95%", "1" + "0" * 13),
+        ("上年1%，本年" + "9" * 13 + "%", "不低于上年", "上年1%，本年" + "9" * 13 + "%"),
+    ],
+)
+def test_an_actual_of_more_than_12_integer_digits_is_an_error(value, target, shown):
+    assert error_of(value, target) == ACTUAL_NUMBER_TOO_LARGE.format(raw=shown)
+    assert ACTUAL_NUMBER_TOO_LARGE.format(raw="1") == (
+        "实际完成值“1”中的数字过大（整数部分最多12位）"
+    )
+
+
+def test_an_actual_of_twelve_integer_digits_is_read():
+    actual = parse_actual("999999999999.5万元", parse_target("≤5万元", YEAR), year=YEAR)
+    assert actual.number == Decimal("999999999999.5")
+
+
+def test_a_deadline_actual_in_the_year_0000_is_an_error_not_a_crash():
+    assert error_of("0000-12-31", "12月31日前") == ACTUAL_BAD_DATE.format(raw="0000-12-31")
 
 
 def test_an_actual_longer_than_500_characters_is_an_error():

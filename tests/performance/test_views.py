@@ -16,7 +16,12 @@ from performance.department import DEPARTMENT_TARGET_NOT_PERCENT
 from performance.models import DepartmentTarget, Indicator, IndicatorTemplate
 from performance.review import REVIEW_COST_AT_LEAST, REVIEW_MISSING_LEVEL1
 from performance.services import INDICATOR_DUPLICATE, INDICATOR_LOCKED
-from performance.values import VALUE_EMPTY, VALUE_TOO_LONG
+from performance.values import (
+    VALUE_EMPTY,
+    VALUE_NEGATIVE_BOUND,
+    VALUE_NUMBER_TOO_LARGE,
+    VALUE_TOO_LONG,
+)
 from performance.workbook import UNKNOWN_LEVEL1, WEIGHT_NOT_POSITIVE
 from tests.factories import PaymentFactory, ProjectFactory
 
@@ -214,6 +219,8 @@ def test_staff_add_an_indicator_and_come_back_to_the_targets(client_of, alice, p
     [
         ({"value": ""}, VALUE_EMPTY),
         ({"value": "很" * 5000}, VALUE_TOO_LONG),
+        ({"value": "≤-1万元"}, VALUE_NEGATIVE_BOUND.format(raw="≤-1万元")),
+        ({"value": "1" * 30}, VALUE_NUMBER_TOO_LARGE.format(raw="1" * 30)),
         ({"level1": "过程指标"}, UNKNOWN_LEVEL1.format(value="过程指标")),
         ({"weight": "abc"}, WEIGHT_NOT_POSITIVE.format(value="abc")),
         ({"weight": "-5"}, WEIGHT_NOT_POSITIVE.format(value="-5")),
@@ -338,6 +345,7 @@ def test_locked_targets_refuse_a_deletion(client_of, alice, project_a):
         ("不低于上年", "与上年比较 · 不低于上年"),
         ("", VALUE_EMPTY),
         ("很" * 5000, VALUE_TOO_LONG),
+        ("≤-1万元", VALUE_NEGATIVE_BOUND.format(raw="≤-1万元")),
     ],
 )
 def test_the_preview_says_how_the_value_is_understood(client_of, alice, value, shown):

@@ -111,6 +111,15 @@ def test_reimporting_updates_in_place_and_never_deletes(db, tmp_path, project_sh
             "绩效指标, 第2行, 指标值: 指标值过长（最多500个字符）",
         ),
         (
+            [CODE, "成本指标", None, "项目成本", "≤-1万元"],
+            "绩效指标, 第2行, 指标值: "
+            "指标值“≤-1万元”有误：带比较（≥、≤、以上、以内等）的数字不能为负数",
+        ),
+        (
+            [CODE, "产出指标", None, "人数", 1e30],
+            f"绩效指标, 第2行, 指标值: 指标值“1{'0' * 30}”中的数字过大（整数部分最多12位）",
+        ),
+        (
             ["999", "产出指标", None, "合格率", "≥90%"],
             "绩效指标, 第2行, 项目编码: 项目编码“999”不存在",
         ),
@@ -169,3 +178,73 @@ def test_every_indicator_of_the_samples_is_understood(db):
     assert kinds["宣传文案合格率"] == "quantitative"
     assert kinds["宣传报道时效性"] == "qualitative"
     assert Indicator.objects.count() == 90
+
+
+# --- targets locked by a submitted self-evaluation ----------------------------------------
+
+
+@pytest.fixture
+def locked_project(db, unit_a):
+    from tests.factories import ProjectFactory
+    from tests.tracking.season import indicator
+
+    project = ProjectFactory(unit=unit_a, code=CODE, targets_locked=True)
+    indicator(project, "产出指标", "合格率", "≥90%", level2="质量指标", weight="20")
+    return project
+
+
+def test_a_row_that_would_change_a_locked_target_is_refused_and_named(
+    tmp_path, alice, locked_project
+):
+    from performance.workbook import TARGETS_LOCKED
+    from tests.budgets.workbooks import database_state
+
+    path = make_workbook(
+        tmp_path / "w.xlsx",
+        {
+            "绩效指标": [
+                HEADER,
+                [CODE, "产出指标", "质量指标", "合格率", "≥95%", 20],
+                [CODE, "效益指标", None, "满意度提升", "明显提升"],
+            ]
+        },
+    )
+    before = database_state()
+    result = run_import(path, user=alice)
+    assert [str(p) for p in result.problems] == [
+        f"绩效指标, 第2行, 三级指标: {TARGETS_LOCKED.format(code=CODE, what='修改')}",
+        f"绩效指标, 第3行, 三级指标: {TARGETS_LOCKED.format(code=CODE, what='新增')}",
+    ]
+    assert database_state() == before
+
+
+def test_a_row_that_repeats_a_locked_target_is_unchanged(tmp_path, alice, locked_project):
+    path = make_workbook(
+        tmp_path / "w.xlsx",
+        {"绩效指标": [HEADER, [CODE, "产出指标", "质量指标", "合格率", "≥90%", "20.000"]]},
+    )
+    result = run_import(path, user=alice)
+    assert result.ok, result.problems
+    assert result.counts[("绩效指标", "unchanged")] == 1
+    assert Indicator.objects.get().history.count() == 1
+
+
+def test_a_reviewer_cannot_import_a_departments_targets(tmp_path, rita, unit_a):
+    from budgets.importer import SHEET_NOT_PERMITTED
+    from tests.budgets.workbooks import database_state
+    from tests.factories import ProjectFactory
+
+    ProjectFactory(unit=unit_a, code=CODE)
+    path = make_workbook(
+        tmp_path / "w.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row(CODE, initial=50)],
+            "绩效指标": [HEADER, [CODE, "产出指标", None, "合格率", "≥90%"]],
+        },
+    )
+    before = database_state()
+    result = run_import(path, user=rita)
+    assert [str(p) for p in result.problems] == [
+        f"绩效指标: {SHEET_NOT_PERMITTED.format(sheet='“绩效指标”')}"
+    ]
+    assert database_state() == before

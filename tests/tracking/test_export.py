@@ -86,6 +86,20 @@ def project_entry(document, code):
     return next(p for p in document["projects"] if p["code"] == code)
 
 
+def report_budget(time_progress: str) -> dict[str, str]:
+    """P1's budget part in its reports: 0.3 万元 spent of 0.3 by 6月30日."""
+    return {
+        "initial": "0.3",
+        "adjusted": "0.3",
+        "executed": "0.3",
+        "execution_rate": "100.00",
+        "adjustment_rate": "0.00",
+        "carryover_rate": "0.00",
+        "warning": "green",
+        "time_progress": time_progress,
+    }
+
+
 def test_the_export_carries_monitoring_self_evaluation_and_latest_actuals(season):
     document = build_export(year=2024, as_of=date(2024, 12, 31))
     entry = project_entry(document, "P1")
@@ -95,6 +109,7 @@ def test_the_export_carries_monitoring_self_evaluation_and_latest_actuals(season
         "deviations": 0,
         "target_light": "green",
         "budget_warning": "green",
+        "budget": report_budget("58.20"),
     }
     # 10 (execution 100 %) + 25 + 25 (产出 group) + 30 × 70 % (部分达成) + 10 = 91.00
     assert entry["self_evaluation"] == {
@@ -102,6 +117,7 @@ def test_the_export_carries_monitoring_self_evaluation_and_latest_actuals(season
         "score": "91.00",
         "grade": "优",
         "execution_score": "10.00",
+        "budget": report_budget("100.00"),
     }
     cost = entry["indicators"][0]
     assert cost["actual"] == {

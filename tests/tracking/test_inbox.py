@@ -120,18 +120,34 @@ def test_marking_all_read_touches_only_ones_own(client_of, alice, bob):
     assert ALL_MARKED_READ.format(count=2) in [str(m) for m in response.context["messages"]]
 
 
-def test_opening_a_notification_shows_it_reads_it_and_links_to_its_subject(
+def test_a_notification_page_shows_it_and_links_to_its_subject_but_a_get_leaves_it_unread(
     client_of, alice, unit_a
 ):
     project = ProjectFactory(unit=unit_a)
     notification = notify(
         alice, "【红色预警】项目", kind=NotificationKind.EXECUTION_RED, project=project
     )
-    response = client_of(alice).get(reverse("tracking:notification_detail", args=[notification.pk]))
+    detail = reverse("tracking:notification_detail", args=[notification.pk])
+    response = client_of(alice).get(detail)
     html = response.content.decode()
     assert response.status_code == 200
     assert "正文第一行<br>正文第二行" in html
     assert f'href="{reverse("budgets:project_detail", args=[project.pk])}"' in html
+    assert f'action="{reverse("tracking:notification_read", args=[notification.pk])}"' in html
+    assert not read_state(notification)
+
+
+def test_opening_an_unread_notification_from_the_inbox_reads_it_by_a_post(client_of, alice):
+    notification = notify(alice)
+    client = client_of(alice)
+    read = reverse("tracking:notification_read", args=[notification.pk])
+    detail = reverse("tracking:notification_detail", args=[notification.pk])
+    html = client.get(INBOX).content.decode()
+    assert f'<form method="post" action="{read}"' in html
+    assert f'name="next" value="{detail}"' in html
+    assert not read_state(notification)
+    response = client.post(read, {"next": detail})
+    assert response.url == detail
     assert read_state(notification)
 
 

@@ -85,6 +85,7 @@ def open_report_form(page, live_server, stage: str) -> None:
     page.goto(f"{live_server.url}/tracking/rounds/")
     page.click(f"#open-rounds a:has-text('{stage}')")
     page.click("#round-projects a:has-text('填报')")
+    page.click("#report-start")  # opening reads only; the draft is started by a POST
     page.wait_for_selector("#report-form")
 
 

@@ -18,8 +18,14 @@ from performance.values import (
     ACTUAL_NEEDS_TIER,
     ACTUAL_SATISFACTION_OVER_100,
 )
-from tests.budgets.workbooks import database_state
-from tests.factories import UserFactory
+from tests.budgets.workbooks import (
+    FORMULA_INDICATOR_NAME,
+    FORMULA_PROJECT_NAME,
+    FORMULA_SUMMARY,
+    assert_cells_are_text,
+    database_state,
+)
+from tests.factories import ProjectFactory, UserFactory
 from tracking.choices import ReportStatus
 from tracking.models import Report, ReportIndicator
 from tracking.services import (
@@ -43,6 +49,7 @@ from tracking.services import (
 from tracking.views.reports import (
     RECTIFICATION_RECORDED,
     REPORT_MISSING,
+    REPORT_NOT_STARTED,
     REPORT_SAVED,
     REPORT_SUBMITTED,
 )
@@ -160,15 +167,64 @@ def test_a_reviewer_opening_a_project_with_a_report_is_sent_to_its_detail_page(
     assert database_state() == before
 
 
-def test_staff_opening_a_project_creates_exactly_one_draft_however_often(client_of, alice, project):
+def test_staff_opening_a_project_without_a_report_write_nothing_and_are_offered_to_start(
+    client_of, alice, project
+):
     round_ = monitoring_round()
     client = client_of(alice)
-    first = client.get(open_url(round_, project))
-    second = client.get(open_url(round_, project))
+    before = database_state()
+    response = client.get(open_url(round_, project))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert REPORT_NOT_STARTED == "该项目尚未填报。点击“开始填报”创建草稿后填写。"
+    assert REPORT_NOT_STARTED in html
+    assert f'<form method="post" action="{open_url(round_, project)}">' in html
+    assert "开始填报</button>" in html
+    assert database_state() == before
+    assert Report.objects.count() == 0
+
+
+def test_staff_opening_a_project_with_a_draft_are_sent_to_its_form(client_of, alice, monitoring):
+    client = client_of(alice)
+    before = database_state()
+    response = client.get(open_url(monitoring.round, monitoring.project))
+    assert response.url == url("report_edit", monitoring)
+    assert database_state() == before
+
+
+def test_staff_starting_a_report_create_exactly_one_draft_however_often(client_of, alice, project):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    first = client.post(open_url(round_, project))
+    second = client.post(open_url(round_, project))
     report = Report.objects.get(round=round_, project=project)
     assert report.status == ReportStatus.DRAFT
     assert first.url == second.url == url("report_edit", report)
     assert Report.objects.count() == 1
+
+
+def test_a_reviewer_cannot_start_a_report_and_nothing_is_written(client_of, rita, project):
+    round_ = monitoring_round()
+    client = client_of(rita)
+    before = database_state()
+    assert client.post(open_url(round_, project)).status_code == 403
+    assert database_state() == before
+
+
+def test_staff_cannot_start_a_report_of_a_closed_round(client_of, alice, project):
+    round_ = round_close(round_=monitoring_round())
+    client = client_of(alice)
+    before = database_state()
+    assert client.post(open_url(round_, project)).status_code == 403
+    assert database_state() == before
+
+
+def test_staff_of_another_department_cannot_start_a_report(client_of, bob, project):
+    round_ = monitoring_round()
+    client = client_of(bob)
+    before = database_state()
+    assert client.post(open_url(round_, project)).status_code == 404
+    assert database_state() == before
 
 
 def test_the_round_page_offers_reviewers_to_read_and_staff_to_fill_in(
@@ -187,8 +243,9 @@ def test_staff_opening_a_project_of_a_closed_round_writes_nothing(client_of, ali
     client = client_of(alice)
     before = database_state()
     response = client.get(open_url(round_, project))
+    html = response.content.decode()
     assert response.status_code == 200
-    assert REPORT_MISSING in response.content.decode()
+    assert REPORT_MISSING in html and "开始填报</button>" not in html
     assert database_state() == before
 
 
@@ -577,6 +634,22 @@ def test_the_xlsx_has_the_same_table_with_merged_cells_and_borders(client_of, al
     assert "A1:J1" in {str(r) for r in sheet.merged_cells.ranges}
     assert len(sheet.merged_cells.ranges) > 5
     assert sheet["A3"].border.left.style == "thin"
+
+
+def test_the_xlsx_writes_texts_that_look_like_formulas_as_text(client_of, alice, unit_a):
+    project = ProjectFactory(unit=unit_a, name=FORMULA_PROJECT_NAME)
+    indicator(project, "产出指标", FORMULA_INDICATOR_NAME, "≥100人")
+    report = report_of(self_evaluation_round(), project)
+    values = {FORMULA_INDICATOR_NAME: {"actual_raw": "80人", "explanation": FORMULA_SUMMARY}}
+    report = report_save(
+        report=report, user=alice, version=report.version, data=report_input(project, values)
+    )
+    response = client_of(alice).get(url("report_xlsx", report))
+    assert response.status_code == 200
+    assert_cells_are_text(
+        response.content,
+        [f"{FORMULA_PROJECT_NAME}（{project.code}）", FORMULA_INDICATOR_NAME, FORMULA_SUMMARY],
+    )
 
 
 def test_the_history_shows_who_changed_what(client_of, alice, rita, monitoring):

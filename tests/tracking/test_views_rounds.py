@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from budgets.models import Project
+from budgets.params import DATE_IMPLAUSIBLE
 from tests.budgets.workbooks import database_state
 from tests.factories import ProjectFactory, UnitFactory
 from tracking.choices import ReportStatus, Stage
@@ -223,6 +224,29 @@ def test_a_deadline_cannot_move_before_the_cut_off(client_of, rita):
     assert round_.deadline == date(2024, 8, 20)
 
 
+def test_a_deadline_in_the_year_9999_is_refused_naming_the_date(client_of, rita):
+    round_ = monitoring_round()
+    response = client_of(rita).post(edit(round_), {"action": "deadline", "deadline": "9999-12-31"})
+    assert response.status_code == 400
+    message = DATE_IMPLAUSIBLE.format(day="9999-12-31", first=2000, last=2100)
+    assert message == "日期9999-12-31无效，应在2000—2100年之间"
+    assert message in response.content.decode()
+    round_.refresh_from_db()
+    assert round_.deadline == date(2024, 8, 20)
+
+
+def test_a_round_in_the_year_0001_is_refused(client_of, rita):
+    response = client_of(rita).post(
+        CREATE,
+        {"year": 2024, "stage": Stage.MONITORING, "as_of": "2024-07-31", "deadline": "0001-01-01"},
+    )
+    assert response.status_code == 400
+    assert DATE_IMPLAUSIBLE.format(day="0001-01-01", first=2000, last=2100) in (
+        response.content.decode()
+    )
+    assert not Round.objects.exists()
+
+
 # --- one round ----------------------------------------------------------------------------
 
 
@@ -301,13 +325,15 @@ def test_a_round_page_runs_the_same_queries_for_5_and_50_projects(client_of, rit
     assert len(few) == len(many)
 
 
-def test_opening_a_project_creates_its_draft_report_once(client_of, alice, unit_a):
+def test_starting_a_project_creates_its_draft_report_once(client_of, alice, unit_a):
     round_ = monitoring_round()
     project = project_with_targets(unit_a)
     client = client_of(alice)
     url = reverse("tracking:report_open", args=[round_.pk, project.pk])
-    first = client.get(url)
-    second = client.get(url)
+    assert client.get(url).status_code == 200
+    assert not Report.objects.exists()
+    first = client.post(url)
+    second = client.post(url)
     report = Report.objects.get()
     assert report.status == ReportStatus.DRAFT
     assert first.url == second.url == reverse("tracking:report_edit", args=[report.pk])

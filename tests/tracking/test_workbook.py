@@ -14,7 +14,13 @@ from django.urls import reverse
 
 from budgets.importer import NO_PERMISSION_DEPARTMENT, run_import
 from budgets.models import WarningSettings
-from tests.budgets.workbooks import database_state, make_workbook
+from tests.budgets.workbooks import (
+    FORMULA_INDICATOR_NAME,
+    FORMULA_MEASURE,
+    assert_cells_are_text,
+    database_state,
+    make_workbook,
+)
 from tracking.choices import ReportStatus, Stage
 from tracking.models import Report, ReportIndicator, Round
 from tracking.services import report_save, report_submit, round_close
@@ -23,6 +29,7 @@ from tracking.workbook import REPORT_LOCKED, ROUND_IS_CLOSED, ROUND_NOT_OPENED
 
 from .season import (
     ON_TRACK,
+    indicator,
     monitoring_round,
     project_with_targets,
     report_input,
@@ -113,6 +120,16 @@ def test_the_download_is_pre_filled_with_every_indicator_of_the_department(
     assert first[0] == project.code and first[3] == Stage.MONITORING
     assert first[4] == datetime(2024, 7, 31)
     assert first[5:] == ["40人", "70人", "【人员保障】讲师不足", "增聘讲师"]
+
+
+def test_the_download_writes_texts_that_look_like_formulas_as_text(client_of, alice, project):
+    round_ = self_evaluation_round()
+    indicator(project, "产出指标", FORMULA_INDICATOR_NAME, "≥100人")
+    report = report_of(round_, project)
+    values = {FORMULA_INDICATOR_NAME: {"actual_raw": "80人", "measure": FORMULA_MEASURE}}
+    report_save(report=report, user=alice, version=1, data=report_input(project, values))
+    response = client_of(alice).get(reverse("tracking:round_sheet_download", args=[round_.pk]))
+    assert_cells_are_text(response.content, [FORMULA_INDICATOR_NAME, FORMULA_MEASURE])
 
 
 def test_staff_cannot_download_another_departments_sheet(client_of, bob, project):
@@ -291,3 +308,50 @@ def test_the_whole_year_export_still_round_trips(alice, project, tmp_path):
     after = database_state()
     assert after["tracking.ReportIndicator"] == before["tracking.ReportIndicator"]
     assert after["tracking.Report"] == before["tracking.Report"]
+
+
+def test_an_unchanged_export_re_imports_with_submitted_reports_and_draft_causes(
+    alice, project, tmp_path
+):
+    from budgets.exporter import write_workbook
+
+    monitoring = monitoring_round()
+    report = report_save(
+        report=report_of(monitoring, project),
+        user=alice,
+        version=1,
+        data=report_input(project, ON_TRACK),
+    )
+    report_submit(report=report, user=alice)
+    evaluation = self_evaluation_round()
+    # A draft line with an explanation typed but no value yet.
+    report_save(
+        report=report_of(evaluation, project),
+        user=alice,
+        version=1,
+        data=report_input(project, {"经办服务水平": {"explanation": "年底前完成评估"}}),
+    )
+    path = tmp_path / "year.xlsx"
+    write_workbook(path, year=2024)
+    before = database_state()
+    result = run_import(path, dry_run=True)
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.counts[("实际完成", "unchanged")] == 4
+    assert database_state() == before
+    result = run_import(path, user=alice)
+    assert result.ok, [str(p) for p in result.problems]
+    assert database_state() == before
+
+
+def test_a_reviewer_cannot_upload_a_departments_actuals(client_of, alice, rita, project, tmp_path):
+    from budgets.importer import SHEET_NOT_PERMITTED
+
+    round_ = monitoring_round()
+    rows = fill(download(client_of(alice), round_), {"参保人员培训人数": ("40人", "100人")})
+    client = client_of(rita)
+    before = database_state()
+    response = upload(client, round_, rows, tmp_path)
+    assert response.context["problems"] == [
+        f"实际完成: {SHEET_NOT_PERMITTED.format(sheet='“实际完成”')}"
+    ]
+    assert database_state() == before

@@ -15,6 +15,8 @@ from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from budgets.params import page_param
+
 from ..models import Notification
 from ..notifications import notification_link, notifications_mark_read
 
@@ -47,7 +49,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query = query.annotate(
         is_read=ExpressionWrapper(Q(read_at__isnull=False), output_field=BooleanField())
     ).order_by("is_read", "-created_at", "-pk")
-    page = Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(query, PAGE_SIZE).get_page(page_param(request))
     rows = [(n, notification_link(n)) for n in page.object_list]
     return render(
         request,
@@ -58,11 +60,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One notification in full; opening it reads it."""
+    """One notification in full. Reading it is a write, so a GET leaves it unread (a prefetch
+    or a link checker must not read it); the inbox opens it through notification_read."""
     notification = get_object_or_404(_own(request), pk=pk)
-    if notification.read_at is None:
-        notifications_mark_read(user=request.user, ids=[notification.pk])
-        notification.refresh_from_db(fields=["read_at"])
     return render(
         request,
         "tracking/inbox_detail.html",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from io import BytesIO
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -17,8 +18,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from budgets.access import CHANGE, VIEW, may_access_department
+from budgets.access import STATEMENTS, VIEW, may_access_department
+from budgets.params import BadParameter, bad_request, parse_id, parse_int
 from budgets.rates import format_amount, format_rate, round_half_up
+from budgets.xlsx import as_text
 
 from ..choices import EDITABLE_STATUSES, Light
 from ..forms import RectificationResultForm, ReportForm, apply_workflow_error
@@ -47,6 +50,8 @@ REPORT_SUBMITTED = "报告已提交，等待财政局审核"
 SUBMIT_REFUSED = "报告还不能提交，请先完成以下内容："
 RECTIFICATION_RECORDED = "整改结果已记录"
 REPORT_MISSING = "该项目尚未填报"
+REPORT_NOT_STARTED = "该项目尚未填报。点击“开始填报”创建草稿后填写。"
+REPORT_START_REFUSED = "只有本部门的单位经办人可以在轮次开放期间开始填报"
 
 
 def _report(request: HttpRequest, pk: int, action: str = VIEW) -> Report:
@@ -55,7 +60,7 @@ def _report(request: HttpRequest, pk: int, action: str = VIEW) -> Report:
 
 
 def _user_may_change(request: HttpRequest, report: Report) -> bool:
-    return may_access_department(request.user, report.project.department_id, CHANGE)
+    return may_access_department(request.user, report.project.department_id, STATEMENTS)
 
 
 def _not_editable_message(report: Report) -> str:
@@ -64,26 +69,36 @@ def _not_editable_message(report: Report) -> str:
     return ROUND_CLOSED
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def report_open(request: HttpRequest, round_pk: int, project_pk: int) -> HttpResponse:
-    """The project's report of the round. Who may fill it in gets it, created as a draft by this GET
-    (an idempotent get-or-create: the round page links here); anyone else only reads."""
+    """The project's report of the round (the round page links here). A GET only reads: the
+    report if there is one, else a page whose 开始填报 button POSTs to create the draft."""
     round_ = get_object_or_404(Round, pk=round_pk)
     project = get_object_or_404(round_projects(request.user, round_.year), pk=project_pk)
-    if round_.is_open and may_access_department(request.user, project.department_id, CHANGE):
-        report = report_get_or_create(round_=round_, project=project)
-        if may_edit(report):
-            return redirect("tracking:report_edit", pk=report.pk)
-        return redirect("tracking:report_detail", pk=report.pk)
     # Reviewers, and everyone once the round is closed, must not leave empty drafts behind.
-    report = Report.objects.filter(round=round_, project=project).first()
-    if report is not None:
-        return redirect("tracking:report_detail", pk=report.pk)
-    return render(
-        request,
-        "tracking/report_missing.html",
-        {"round": round_, "project": project, "message": REPORT_MISSING},
+    may_start = round_.is_open and may_access_department(
+        request.user, project.department_id, STATEMENTS
     )
+    if request.method == "POST":
+        if not may_start:
+            raise PermissionDenied(REPORT_START_REFUSED)
+        report = report_get_or_create(round_=round_, project=project)
+    else:
+        report = Report.objects.filter(round=round_, project=project).first()
+    if report is None:
+        return render(
+            request,
+            "tracking/report_missing.html",
+            {
+                "round": round_,
+                "project": project,
+                "message": REPORT_NOT_STARTED if may_start else REPORT_MISSING,
+                "may_start": may_start,
+            },
+        )
+    if may_start and may_edit(report):
+        return redirect("tracking:report_edit", pk=report.pk)
+    return redirect("tracking:report_detail", pk=report.pk)
 
 
 @require_GET
@@ -148,7 +163,7 @@ def _save(request: HttpRequest, report: Report, form: ReportForm) -> Report | No
 @require_http_methods(["GET", "POST"])
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The form staff fill in while the report is a draft or returned and the round is open."""
-    report = _report(request, pk, CHANGE)
+    report = _report(request, pk, STATEMENTS)
     if request.method == "GET" and not may_edit(report):
         messages.error(request, _not_editable_message(report))
         return redirect("tracking:report_detail", pk=report.pk)
@@ -166,9 +181,12 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Submit (saving the form first when it comes from the form); lists what is missing."""
-    report = _report(request, pk, CHANGE)
+    report = _report(request, pk, STATEMENTS)
+    try:
+        version = parse_int(request.POST.get("version"), label="版本", minimum=0)
+    except BadParameter as exc:
+        return bad_request(exc)
     table = report_table(report)
-    version = request.POST.get("version")
     if "save" in request.POST:
         form = ReportForm(request.POST, report=report, rows=table.rows)
         saved = _save(request, report, form)
@@ -179,7 +197,7 @@ def report_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
         report = report_submit(
             report=report,
             user=request.user,
-            version=int(version) if version and str(version).isdigit() else None,
+            version=version,
         )
     except WorkflowError as exc:
         report.refresh_from_db()
@@ -197,12 +215,15 @@ def report_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_line_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The light or score of one indicator as its value is being typed (htmx partial)."""
-    report = _report(request, pk, CHANGE)
-    indicator_id = request.POST.get("indicator", "")
-    if not indicator_id.isdigit():
+    report = _report(request, pk, STATEMENTS)
+    try:
+        indicator_id = parse_id(request.POST.get("indicator"), label="指标")
+    except BadParameter as exc:
+        return bad_request(exc)
+    if indicator_id is None:
         raise Http404
     indicator = get_object_or_404(
-        report.project.indicators.select_related("project"), pk=int(indicator_id)
+        report.project.indicators.select_related("project"), pk=indicator_id
     )
     stage_field = "actual_raw" if report.round.is_self_evaluation else "expected_raw"
     preview = line_preview(report, indicator, request.POST.get(f"{stage_field}_{indicator.pk}", ""))
@@ -226,7 +247,7 @@ def report_line_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_rectification(request: HttpRequest, pk: int) -> HttpResponse:
     """The department's rectification result, after the reviewer required it."""
-    report = _report(request, pk, CHANGE)
+    report = _report(request, pk, STATEMENTS)
     form = RectificationResultForm(request.POST)
     if form.is_valid():
         try:
@@ -400,12 +421,12 @@ def official_table(table: ReportTable) -> tuple[str, str, list[list[Cell]]]:
             ],
             [
                 Cell("其中：当年财政拨款", 2, head=True),
-                Cell(_amount(project.initial_budget), 3, num=True, money=True),
+                Cell(_amount(budget.initial_budget), 3, num=True, money=True),
                 Cell("—", 4, 6),
             ],
             [
                 Cell("上年结转资金", 2, head=True),
-                Cell(_amount(project.carryover), 3, num=True, money=True),
+                Cell(_amount(budget.carryover), 3, num=True, money=True),
                 Cell("—", 4, 6),
             ],
             [
@@ -518,9 +539,9 @@ def report_workbook(table: ReportTable) -> tuple[str, Workbook]:
     sheet.title = title
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=16)
+    as_text(sheet.cell(row=1, column=1, value=title)).font = Font(bold=True, size=16)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=COLUMNS)
-    sheet.cell(row=2, column=1, value=subtitle)
+    as_text(sheet.cell(row=2, column=1, value=subtitle))
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=COLUMNS)
     for r in (1, 2):
         sheet.cell(row=r, column=1).alignment = Alignment(horizontal="center")
@@ -528,7 +549,7 @@ def report_workbook(table: ReportTable) -> tuple[str, Workbook]:
     for index, cells in enumerate(rows):
         excel_row = offset + index
         for cell in cells:
-            target = sheet.cell(row=excel_row, column=cell.col + 1, value=cell.text)
+            target = as_text(sheet.cell(row=excel_row, column=cell.col + 1, value=cell.text))
             target.alignment = Alignment(
                 horizontal="right" if cell.num else ("left" if cell.wide else "center"),
                 vertical="center",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from budgets.access import sees_all_departments
 from budgets.models import Department
+from budgets.params import id_param, page_param
 from budgets.views.common import query_without_page
 from performance.scoring import TIER_BANDS
 from performance.values import QUALITATIVE, RELATIVE
@@ -52,22 +53,18 @@ def _require_reviewer(request: HttpRequest) -> None:
         raise PermissionDenied(REVIEW_NO_PERMISSION)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @require_GET
 def review_queue_view(request: HttpRequest) -> HttpResponse:
     """Submitted reports, oldest submission first, with their lights and scores."""
     _require_reviewer(request)
     stage = request.GET.get("stage", "")
     stage = stage if stage in Stage.values else ""
-    department_id = _int(request.GET.get("department"))
-    round_id = _int(request.GET.get("round"))
+    department_id = id_param(request, "department", label="部门")
+    round_id = id_param(request, "round", label="轮次")
     reports = review_queue(
         request.user, stage=stage or None, department_id=department_id, round_id=round_id
     )
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(reports, PAGE_SIZE).get_page(page_param(request))
     return render(
         request,
         "tracking/review_queue.html",
@@ -211,7 +208,7 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
                 apply_workflow_error(form, exc)
             else:
                 text = SCORE_CLEARED if score is None else SCORE_SET
-                messages.success(request, text.format(indicator=line.indicator.name))
+                messages.success(request, text.format(indicator=line.indicator_name))
                 return redirect("tracking:report_review", pk=report.pk)
         return _render_review(request, report, score_form=form, status=400)
     return redirect("tracking:report_review", pk=report.pk)

@@ -15,10 +15,11 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 
-from budgets.access import CHANGE, VIEW, department_ids, restrict, sees_all_departments
+from budgets.access import STATEMENTS, VIEW, department_ids, restrict, sees_all_departments
 from budgets.exporter import append_sheet
 from budgets.importer import ImportRefused, check_file, run_import, sheet_classes
 from budgets.models import Department
+from budgets.params import id_param, page_param
 from budgets.views.common import query_without_page
 
 from ..forms import DeadlineForm, RoundForm, SheetUploadForm, apply_workflow_error
@@ -55,8 +56,7 @@ def _department_filter(request: HttpRequest) -> int | None:
     """The department a reviewer picked (?department=id); staff always see their own."""
     if not sees_all_departments(request.user):
         return None
-    value = request.GET.get("department", "")
-    return int(value) if value.isdigit() else None
+    return id_param(request, "department", label="部门")
 
 
 @require_GET
@@ -151,7 +151,7 @@ def _render_detail(
     # are read for the page's projects only.
     counts = round_counts(round_, projects)
     ordered = projects.select_related("department", "unit").order_by("department__code", "code")
-    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(ordered, PAGE_SIZE).get_page(page_param(request))
     rows = round_rows(round_, page.object_list)
     reviewer = sees_all_departments(request.user)
     departments = (
@@ -171,7 +171,7 @@ def _render_detail(
             "is_reviewer": reviewer,
             "departments": departments,
             "department_id": department_id,
-            "may_upload": round_.is_open and department_ids(request.user, CHANGE) != set(),
+            "may_upload": round_.is_open and department_ids(request.user, STATEMENTS) != set(),
             "upload_form": upload_form or SheetUploadForm(),
             "problems": problems or [],
         },

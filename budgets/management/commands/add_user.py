@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from budgets.management.base import OperatorCommand
+from budgets.models import User
 from budgets.services import generate_password, user_save
+
+WEAK_PASSWORD = "密码不符合要求：{problems}"
 
 
 class Command(OperatorCommand):
@@ -21,6 +25,15 @@ class Command(OperatorCommand):
         parser.add_argument("--password")
 
     def handle(self, *args, **options):
+        if options["password"]:
+            # The admin site and the password forms run the validators; so must the command.
+            try:
+                validate_password(
+                    options["password"],
+                    User(username=options["username"].strip(), email=options["email"] or ""),
+                )
+            except ValidationError as exc:
+                raise CommandError(WEAK_PASSWORD.format(problems="；".join(exc.messages))) from exc
         password = options["password"] or generate_password()
         try:
             user, created = user_save(

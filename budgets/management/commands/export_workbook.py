@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from budgets.export import build_export
 from budgets.exporter import write_workbook
-from budgets.management.base import OperatorCommand
+from budgets.management.base import OperatorCommand, output_file
 
 
 def parse_day(text: str) -> date:
@@ -36,15 +36,19 @@ class Command(OperatorCommand):
         if as_of and as_of.year != year:
             raise CommandError(f"--as-of {as_of} is not in the fiscal year {year}")
         output = options["output"]
-        if options["format"] == "json":
-            text = json.dumps(build_export(year=year, as_of=as_of), ensure_ascii=False, indent=2)
-            if output:
-                with open(output, "w", encoding="utf-8") as handle:
-                    handle.write(text + "\n")
-            else:
-                self.stdout.write(text)
-            return
-        if not output:
+        if options["format"] == "xlsx" and not output:
             raise CommandError("--output is required for --format xlsx")
-        write_workbook(output, year=year, as_of=as_of)
-        self.stdout.write(f"wrote {output}")
+        if not output:
+            self.stdout.write(self._json(year, as_of))
+            return
+        # A bad path is refused before the export is built; nothing half-written is left.
+        with output_file(output) as target:
+            if options["format"] == "json":
+                target.write_text(self._json(year, as_of) + "\n", encoding="utf-8")
+            else:
+                write_workbook(target, year=year, as_of=as_of)
+        if options["format"] == "xlsx":
+            self.stdout.write(f"wrote {output}")
+
+    def _json(self, year: int, as_of: date | None) -> str:
+        return json.dumps(build_export(year=year, as_of=as_of), ensure_ascii=False, indent=2)
