@@ -93,7 +93,7 @@ def build(db: Path, workbook: Path) -> dict[str, float]:
     from performance.values import parse_actual, parse_target
     from tracking.choices import Light, NotificationKind, ReportStatus, Stage
     from tracking.models import Notification, Report, ReportIndicator
-    from tracking.services import round_open
+    from tracking.services import rounds_open
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -130,7 +130,8 @@ def build(db: Path, workbook: Path) -> dict[str, float]:
                 indicators.append(indicator)
         Indicator.objects.bulk_create(indicators, batch_size=2000)
 
-        round_, _ = round_open(
+        # The generated projects are all of one 区划 (their codes begin with 410702).
+        ((round_, _),) = rounds_open(
             year=YEAR, stage=Stage.MONITORING, as_of=ROUND_AS_OF, deadline=date(YEAR, 7, 15)
         )
         # 6 of 10 projects have a report: 4 drafts, 3 submitted, 2 approved, 1 returned of 10.

@@ -1,10 +1,18 @@
 """Who may see and change which departments' data — the one place that decides it.
 
-Every queryset behind a page, API endpoint, import, export or admin list goes through
-`restrict()` so that a department's staff never reach another department's rows. The one
-write rule for every channel (pages, workbook import, a round's sheet, admin, API):
+Every queryset behind a page, API endpoint, import, export, reminder or admin list goes
+through `restrict()` so that nobody reaches rows they may not. The rules:
 
-- budget facts (项目, 部门预算, 预算调整, 支出): the department's staff, the finance bureau, admins;
+- 单位经办人 (staff) read and write their own department only;
+- 财政局审核人 (reviewer) belong to one 区划 (finance bureau) and read its departments; with
+  含下级 (`with_subordinates`) also every 区划 below it, at any depth, never a sibling. A
+  reviewer without a 区划 covers every 区划 (a single-bureau installation);
+- 管理员 (admin) read and write everything.
+
+And one write rule for every channel (pages, workbook import, a round's sheet, admin, API):
+
+- budget facts (项目, 部门预算, 预算调整, 支出): the department's staff, the finance bureau
+  covering it, admins;
 - a department's statements (绩效指标, 实际完成, reports, department targets): the
   department's staff and admins only.
 """
@@ -13,14 +21,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
+from . import divisions
 from .choices import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from .models import Department, User
+    from .models import Department, Division, User
 
 M = TypeVar("M", bound=Model)
 
@@ -34,34 +43,92 @@ FACTS = "facts"
 
 NO_DEPARTMENT_ACCESS = "您无权访问部门“{department}”的数据"
 
+# The filter that matches nothing (compared by identity).
+NOTHING = Q(pk__in=[])
 
-def sees_all_departments(user: User | AnonymousUser) -> bool:
-    """Finance reviewers and admins read every department."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or user.role in (Role.REVIEWER, Role.ADMIN)
+
+def _active(user: User | AnonymousUser) -> bool:
+    return user.is_authenticated and user.is_active
+
+
+def is_admin(user: User | AnonymousUser) -> bool:
+    return _active(user) and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def is_reviewer(user: User | AnonymousUser) -> bool:
+    return _active(user) and not is_admin(user) and user.role == Role.REVIEWER
+
+
+def sees_several_departments(user: User | AnonymousUser) -> bool:
+    """Reviewers and admins read more than one department (pages offer a department filter)."""
+    return is_admin(user) or is_reviewer(user)
 
 
 def changes_all_departments(user: User | AnonymousUser) -> bool:
     """Admins write every department's statements; the finance bureau reviews them."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or user.role == Role.ADMIN
+    return is_admin(user)
+
+
+def covered_division_filter(user: User | AnonymousUser, field: str = "division") -> Q | None:
+    """A filter on a path to a Division (`""`: Division itself) for the 区划 the user covers,
+    as `covers_division` decides; None: every 区划.
+
+    Staff cover the 区划 of their department (its rounds), never its other departments:
+    departments and their rows go through `restrict`.
+    """
+    if is_admin(user) or (is_reviewer(user) and user.division_id is None):
+        return None
+    prefix = f"{field}__" if field else ""
+    if is_reviewer(user):
+        code = user.division.code
+        if user.with_subordinates:
+            return Q(**{f"{prefix}code__startswith": divisions.subtree_prefix(code)})
+        return Q(**{f"{prefix}code": code})
+    if _active(user) and user.role == Role.STAFF and user.department_id is not None:
+        return Q(**{f"{prefix}pk": user.department.division_id})
+    return NOTHING
+
+
+def covers_division(user: User | AnonymousUser, division: Division | str) -> bool:
+    """True when the user reads the departments of this 区划 (object or code)."""
+    code = division if isinstance(division, str) else division.code
+    if is_admin(user) or (is_reviewer(user) and user.division_id is None):
+        return True
+    if is_reviewer(user):
+        return divisions.covers(user.division.code, user.with_subordinates, code)
+    return (
+        _active(user)
+        and user.role == Role.STAFF
+        and user.department_id is not None
+        and user.department.division.code == code
+    )
+
+
+def _department_filter(user: User | AnonymousUser, action: str, path: str) -> Q | None:
+    """The filter on a path to a Department for the action; None: every department."""
+    if not _active(user):
+        return NOTHING
+    if is_admin(user):
+        return None
+    if is_reviewer(user):
+        if action == STATEMENTS:
+            return NOTHING
+        return covered_division_filter(user, f"{path}__division" if path else "division")
+    if user.role == Role.STAFF and user.department_id is not None:
+        return Q(**{path or "pk": user.department_id})
+    return NOTHING
 
 
 def department_ids(user: User | AnonymousUser, action: str = VIEW) -> set[int] | None:
     """The department ids the user may act on; None means every department."""
-    if not user.is_authenticated or not user.is_active:
+    from .models import Department
+
+    condition = _department_filter(user, action, "")
+    if condition is None:
+        return None
+    if condition is NOTHING:
         return set()
-    if action == VIEW and sees_all_departments(user):
-        return None
-    if action == STATEMENTS and changes_all_departments(user):
-        return None
-    if action == FACTS and sees_all_departments(user):
-        return None
-    if user.role == Role.STAFF and user.department_id is not None:
-        return {user.department_id}
-    return set()
+    return set(Department.objects.filter(condition).values_list("pk", flat=True))
 
 
 def restrict(
@@ -72,19 +139,36 @@ def restrict(
     department_field: str = "department",
 ) -> QuerySet[M]:
     """Narrow any queryset to the rows of departments the user may act on."""
-    allowed = department_ids(user, action)
-    if allowed is None:
+    path = "" if department_field in ("", "pk") else department_field
+    condition = _department_filter(user, action, path)
+    if condition is None:
         return queryset
-    if not allowed:
+    if condition is NOTHING:
         return queryset.none()
-    lookup = "pk__in" if department_field in ("", "pk") else f"{department_field}__in"
-    return queryset.filter(**{lookup: allowed})
+    return queryset.filter(condition)
 
 
 def may_access_department(
     user: User | AnonymousUser, department: Department | int, action: str = VIEW
 ) -> bool:
     """True when the user may act on the given department (object or id)."""
+    from .models import Department
+
+    if not _active(user):
+        return False
+    if is_admin(user):
+        return True
     department_id = department if isinstance(department, int) else department.pk
-    allowed = department_ids(user, action)
-    return allowed is None or department_id in allowed
+    if is_reviewer(user):
+        if action == STATEMENTS:
+            return False
+        if user.division_id is None:
+            return True
+        if isinstance(department, int):
+            department = (
+                Department.objects.select_related("division").filter(pk=department_id).first()
+            )
+            if department is None:
+                return False
+        return covers_division(user, department.division)
+    return user.role == Role.STAFF and user.department_id == department_id

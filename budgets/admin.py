@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .access import STATEMENTS, restrict, sees_all_departments
+from . import divisions
+from .access import STATEMENTS, is_admin, restrict, sees_several_departments
 from .models import (
     Adjustment,
     Department,
     DepartmentBudget,
     DepartmentRateSnapshot,
+    Division,
     ImportJob,
     Payment,
     Project,
@@ -48,29 +51,119 @@ class DepartmentScopedAdmin(SimpleHistoryAdmin):
     has_delete_permission = has_change_permission
 
 
+class DivisionForm(forms.ModelForm):
+    class Meta:
+        model = Division
+        fields = ("code", "name")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "name" in self.fields:
+            self.fields["name"].required = False
+            self.fields["name"].help_text = "留空则取 GB/T 2260 的名称"
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not divisions.is_code(code):
+            raise forms.ValidationError(divisions.BAD_CODE.format(code=code))
+        return code
+
+
+@admin.register(Division)
+class DivisionAdmin(SimpleHistoryAdmin):
+    """区划: the code is fixed once created (level and parent follow from it); an admin may
+    rename one, e.g. a “区划NNNNNN” that GB/T 2260 did not know."""
+
+    form = DivisionForm
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    list_select_related = ("parent",)
+
+    def get_fields(self, request, obj=None):
+        return ("code", "name") if obj is None else ("code", "name", "level", "parent")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("code", "level", "parent")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # The divisions above are set up from GB/T 2260 as an import would.
+            above = divisions.parent_code(obj.code)
+            obj.parent = Division.ensure(above) if above else None
+            obj.level = divisions.level_of(obj.code)
+        obj.name = obj.name.strip() or divisions.official_name(obj.code)
+        super().save_model(request, obj, form, change)
+
+    def has_add_permission(self, request):
+        return is_admin(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_delete_permission(request, obj)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
-    list_display = ("username", "name", "role", "department", "email", "is_active", "last_login")
-    list_filter = ("role", "is_active", "department")
-    search_fields = ("username", "name", "email", "department__name", "department__code")
-    autocomplete_fields = ("department",)
+    list_display = (
+        "username",
+        "name",
+        "role",
+        "department",
+        "division",
+        "with_subordinates",
+        "email",
+        "is_active",
+        "last_login",
+    )
+    list_filter = ("role", "is_active", "with_subordinates", "division", "department")
+    search_fields = (
+        "username",
+        "name",
+        "email",
+        "department__name",
+        "department__code",
+        "division__code",
+        "division__name",
+    )
+    autocomplete_fields = ("department", "division")
+    list_select_related = ("department", "division")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("个人信息", {"fields": ("name", "email")}),
-        ("角色与部门", {"fields": ("role", "department")}),
+        ("角色与部门", {"fields": ("role", "department", "division", "with_subordinates")}),
         ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("重要日期", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"fields": ("username", "password1", "password2", "name", "role", "department")}),
+        (
+            None,
+            {
+                "fields": (
+                    "username",
+                    "password1",
+                    "password2",
+                    "name",
+                    "role",
+                    "department",
+                    "division",
+                    "with_subordinates",
+                )
+            },
+        ),
     )
 
 
 @admin.register(Department)
 class DepartmentAdmin(DepartmentScopedAdmin):
     department_field = "pk"
-    list_display = ("code", "name")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "division")
+    list_filter = ("division",)
+    search_fields = ("code", "name", "division__code", "division__name")
+    autocomplete_fields = ("division",)
+    list_select_related = ("division",)
 
 
 @admin.register(Unit)
@@ -177,6 +270,6 @@ class ImportJobAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # Uploads name their uploader only; staff with admin access see their own.
         queryset = super().get_queryset(request)
-        if sees_all_departments(request.user):
+        if sees_several_departments(request.user):
             return queryset
         return queryset.filter(user=request.user)

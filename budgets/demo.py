@@ -11,8 +11,9 @@ from pathlib import Path
 
 import openpyxl
 
+from .choices import role_from_text
 from .importer import run_import
-from .models import Department, DepartmentBudget, Project, User
+from .models import Department, DepartmentBudget, Division, Project, User
 from .services import user_save
 from .xlsx import as_text
 
@@ -36,30 +37,90 @@ class DemoReport:
     users: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _ensure_users(report: DemoReport) -> None:
-    departments = list(Department.objects.order_by("-code")[:2])
-    specs = [
-        ("reviewer", "财政局审核人", None, "财政局 王审核"),
-        ("admin", "管理员", None, "系统管理员"),
-    ]
-    for department in departments:
-        specs.append(
-            (f"staff{department.code}", "单位经办人", department.code, f"{department.name} 经办人")
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    name: str
+    label: str
+    department: Department | None = None
+    division: Division | None = None
+    with_subordinates: bool = False
+
+
+def _demo_users() -> list[DemoUser]:
+    """Staff of the two sample departments, a reviewer per bureau (区划) holding departments,
+    `reviewer` for the province above them all (含下级), and the admin."""
+    departments = list(Department.objects.select_related("division").order_by("-code")[:2])
+    bureaus = list(Division.objects.filter(departments__isnull=False).distinct())
+    provinces = {bureau.code[:2] + "0000" for bureau in bureaus}
+    # All bureaus in one province: its reviewer oversees them; otherwise one covers all.
+    province = Division.ensure(provinces.pop()) if len(provinces) == 1 else None
+    users = [
+        DemoUser(
+            "reviewer",
+            "财政局审核人",
+            f"{province.name}财政厅 王审核" if province else "财政局 王审核",
+            f"财政局审核人（区划 {province.code} {province.name}，含下级）"
+            if province
+            else "财政局审核人（所有区划）",
+            division=province,
+            with_subordinates=province is not None,
         )
-    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
-    for username, role, department_code, name in specs:
-        label = role + (f"（部门 {department_code}）" if department_code else "")
-        report.users.append((username, DEMO_PASSWORD, label))
-        user = existing.get(username)
-        if user is not None and user.check_password(DEMO_PASSWORD):
+    ]
+    users += [
+        DemoUser(
+            f"reviewer{bureau.code}",
+            "财政局审核人",
+            f"{bureau.name}财政局 审核人",
+            f"财政局审核人（区划 {bureau.code} {bureau.name}）",
+            division=bureau,
+        )
+        for bureau in bureaus
+    ]
+    users.append(DemoUser("admin", "管理员", "系统管理员", "管理员"))
+    users += [
+        DemoUser(
+            f"staff{department.code}",
+            "单位经办人",
+            f"{department.name} 经办人",
+            f"单位经办人（部门 {department.code}）",
+            department=department,
+        )
+        for department in departments
+    ]
+    return users
+
+
+def _ensure_users(report: DemoReport) -> None:
+    specs = _demo_users()
+    existing = {
+        u.username: u for u in User.objects.filter(username__in=[s.username for s in specs])
+    }
+    for spec in specs:
+        report.users.append((spec.username, DEMO_PASSWORD, spec.label))
+        user = existing.get(spec.username)
+        if (
+            user is not None
+            and user.check_password(DEMO_PASSWORD)
+            and (user.role, user.department_id, user.division_id, user.with_subordinates)
+            == (
+                role_from_text(spec.role),
+                spec.department.pk if spec.department else None,
+                spec.division.pk if spec.division else None,
+                spec.with_subordinates,
+            )
+        ):
             continue  # already there as the demo needs it: loading twice changes nothing
         user_save(
-            username=username,
-            role_text=role,
-            department_code=department_code,
+            username=spec.username,
+            role_text=spec.role,
+            department_code=spec.department.ref if spec.department else None,
+            division_code=spec.division.code if spec.division else None,
+            with_subordinates=spec.with_subordinates,
             password=DEMO_PASSWORD,
-            name=name,
-            email=f"{username}@example.gov.cn",
+            name=spec.name,
+            email=f"{spec.username}@example.gov.cn",
         )
 
 
@@ -69,8 +130,22 @@ def _spending_workbook(year: int) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "支出"
-    sheet.append(["部门编码", "凭证号", "日期", "金额", "项目编码", "三公经费", "政府采购", "摘要"])
-    projects = Project.objects.filter(year=year).select_related("department").order_by("code")
+    sheet.append(
+        [
+            "部门编码",
+            "凭证号",
+            "日期",
+            "金额",
+            "项目编码",
+            "三公经费",
+            "政府采购",
+            "摘要",
+            "区划编码",
+        ]
+    )
+    projects = (
+        Project.objects.filter(year=year).select_related("department__division").order_by("code")
+    )
     for index, project in enumerate(projects):
         total = (project.initial_budget + project.carryover) * SPENDING_SHARES[
             index % len(SPENDING_SHARES)
@@ -94,10 +169,12 @@ def _spending_workbook(year: int) -> bytes:
                     "否",
                     "否",
                     f"{project.name} 第{n + 1}笔支付",
+                    project.department.division.code,
                 ]
             )
-    for budget in DepartmentBudget.objects.filter(year=year).select_related("department"):
-        code = budget.department.code
+    budgets = DepartmentBudget.objects.filter(year=year).select_related("department__division")
+    for budget in budgets:
+        code, division = budget.department.code, budget.department.division.code
         monthly = ((budget.basic_expenditure or Decimal(0)) * Decimal("0.95") / 12).quantize(
             Decimal("0.01"), rounding=ROUND_DOWN
         )
@@ -112,6 +189,7 @@ def _spending_workbook(year: int) -> bytes:
                     "否",
                     "否",
                     f"{month}月基本支出（人员和公用经费）",
+                    division,
                 ]
             )
         if budget.three_public_budget:
@@ -127,6 +205,7 @@ def _spending_workbook(year: int) -> bytes:
                         "是",
                         "否",
                         f"第{quarter}季度公务接待及公务用车运行费",
+                        division,
                     ]
                 )
     for row in sheet.iter_rows():

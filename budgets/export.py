@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
 from .access import restrict
-from .models import Department, Project
+from .models import Department, Division, Project
 from .rates import BudgetFigures, figures_to_contract, format_rate, time_progress
 from .selectors import (
     WarningThresholds,
@@ -42,24 +42,35 @@ class ExportContext:
     shared: dict[str, Any] = field(default_factory=dict)
 
 
-def export_scope(year: int, user=None) -> tuple[QuerySet[Project], QuerySet[Department]]:
-    """The projects and departments of the year the user may read (all for the operator)."""
+def export_scope(
+    year: int, user=None, division: Division | None = None
+) -> tuple[QuerySet[Project], QuerySet[Department]]:
+    """The projects and departments of the year the user may read (all for the operator).
+
+    With `division`, only the departments of exactly that 区划 — not of the 区划 below it,
+    which are exported on their own (a department belongs to one 区划).
+    """
     projects = Project.objects.filter(year=year)
     departments = Department.objects.filter(
         Q(projects__year=year) | Q(budgets__year=year)
     ).distinct()
+    if division is not None:
+        projects = projects.filter(department__division=division)
+        departments = departments.filter(division=division)
     if user is not None:
         projects = restrict(projects, user)
         departments = restrict(departments, user, department_field="pk")
     return projects, departments
 
 
-def build_export(*, year: int, as_of: date | None = None, user=None) -> dict[str, Any]:
+def build_export(
+    *, year: int, as_of: date | None = None, user=None, division: Division | None = None
+) -> dict[str, Any]:
     """The whole export document; a constant number of queries whatever the data size."""
     as_of = as_of or default_as_of(year)
     progress = time_progress(as_of)
     thresholds = warning_thresholds()
-    projects, departments = export_scope(year, user)
+    projects, departments = export_scope(year, user, division)
     ctx = ExportContext(year, as_of, projects, departments, thresholds)
 
     def budget(figures):
@@ -68,11 +79,12 @@ def build_export(*, year: int, as_of: date | None = None, user=None) -> dict[str
         )
 
     dept_figures = department_figures(year, as_of, departments)
-    for dept in departments.order_by("code"):
+    for dept in departments.select_related("division").order_by("division__code", "code"):
         figures = dept_figures.get(dept.pk)
         ctx.department_entries[dept.pk] = {
             "code": dept.code,
             "name": dept.name,
+            "division": {"code": dept.division.code, "name": dept.division.name},
             "budget": budget(figures.budget) if figures else None,
             "three_public_control_rate": format_rate(
                 figures.three_public_control_rate if figures else None
@@ -85,13 +97,14 @@ def build_export(*, year: int, as_of: date | None = None, user=None) -> dict[str
             "self_evaluation_completion_rate": None,
         }
     proj_figures = ctx.project_figures = project_figures(projects, as_of)
-    for project in projects.select_related("department", "unit").order_by(
-        "department__code", "code"
+    for project in projects.select_related("department__division", "unit").order_by(
+        "department__division__code", "department__code", "code"
     ):
         ctx.project_entries[project.pk] = {
             "code": project.code,
             "name": project.name,
             "department_code": project.department.code,
+            "division_code": project.department.division.code,
             "unit_code": project.unit.code,
             "type": project.type or None,
             "budget": budget(proj_figures[project.pk]),

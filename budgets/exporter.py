@@ -14,9 +14,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from .export import export_scope
+from .models import Division
 from .xlsx import as_text
 
-TEXT_COLUMNS = {"部门编码", "单位编码", "项目编码", "凭证号", "调整文号"}
+TEXT_COLUMNS = {"部门编码", "单位编码", "项目编码", "凭证号", "调整文号", "区划编码"}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 
@@ -50,10 +51,15 @@ def append_sheet(workbook: Workbook, name: str, header: list[str], rows: Iterabl
 
 
 def write_workbook(
-    target: str | Path | IO[bytes], *, year: int, as_of: date | None = None, user=None
+    target: str | Path | IO[bytes],
+    *,
+    year: int,
+    as_of: date | None = None,
+    user=None,
+    division: Division | None = None,
 ) -> None:
-    """Stream the year's data (as the user may read it) into an xlsx file."""
-    projects, _ = export_scope(year, user)
+    """Stream the year's data (as the user may read it, of one 区划 if given) into an xlsx."""
+    projects, _ = export_scope(year, user, division)
     workbook = Workbook(write_only=True)
     for path in settings.WORKBOOK_EXPORTERS:
         for name, header, rows in import_string(path)(year, projects, as_of):

@@ -35,6 +35,21 @@ SORT_CHOICES = [("", "默认")] + [
 ]
 
 
+def department_label(department: Department, with_division: bool = False) -> str:
+    """`060 医疗保障局`, or `西峡县 · 060 医疗保障局` where departments of several 区划 mix."""
+    text = f"{department.code} {department.name}"
+    return f"{department.division.name} · {text}" if with_division else text
+
+
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """A department filter; `with_division` names each department's 区划 in its label."""
+
+    with_division = False
+
+    def label_from_instance(self, obj: Department) -> str:
+        return department_label(obj, self.with_division)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -81,7 +96,7 @@ class ProjectFilterForm(forms.Form):
     """Filters of the project list; staff have no department choice (always their own)."""
 
     year = forms.TypedChoiceField(label="年度", coerce=int, required=False)
-    department = forms.ModelChoiceField(
+    department = DepartmentChoiceField(
         label="部门", queryset=Department.objects.none(), required=False, empty_label="全部部门"
     )
     q = forms.CharField(label="搜索", max_length=100, required=False)
@@ -101,6 +116,7 @@ class ProjectFilterForm(forms.Form):
         years: list[int],
         departments: QuerySet[Department] | None,
         default_year: int,
+        with_division: bool = False,
     ) -> None:
         super().__init__(data)
         self.default_year = default_year
@@ -111,6 +127,7 @@ class ProjectFilterForm(forms.Form):
             del self.fields["department"]
         else:
             self.fields["department"].queryset = departments
+            self.fields["department"].with_division = with_division
         self.fields["q"].widget.attrs["placeholder"] = "项目编码或名称"
 
     def clean(self) -> dict[str, Any]:
@@ -124,7 +141,7 @@ class ProjectFilterForm(forms.Form):
 
 class PaymentFilterForm(forms.Form):
     year = forms.TypedChoiceField(label="年度", coerce=int, required=False)
-    department = forms.ModelChoiceField(
+    department = DepartmentChoiceField(
         label="部门", queryset=Department.objects.none(), required=False, empty_label="全部部门"
     )
     kind = forms.ChoiceField(
@@ -135,7 +152,12 @@ class PaymentFilterForm(forms.Form):
     q = forms.CharField(label="搜索", max_length=100, required=False)
 
     def __init__(
-        self, data: Any, *, years: list[int], departments: QuerySet[Department] | None
+        self,
+        data: Any,
+        *,
+        years: list[int],
+        departments: QuerySet[Department] | None,
+        with_division: bool = False,
     ) -> None:
         super().__init__(data)
         self.fields["year"].choices = [(y, f"{y}年") for y in years]
@@ -143,6 +165,7 @@ class PaymentFilterForm(forms.Form):
             del self.fields["department"]
         else:
             self.fields["department"].queryset = departments
+            self.fields["department"].with_division = with_division
         self.fields["q"].widget.attrs["placeholder"] = "凭证号或摘要"
 
 

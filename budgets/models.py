@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from . import divisions
 from .choices import ProjectType, Role, Warning
 from .fields import MoneyField
 
@@ -19,20 +20,87 @@ RATE = {"max_digits": 24, "decimal_places": 10}
 ZERO = Decimal("0")
 
 
-class Department(models.Model):
-    """A budget department (预算部门), e.g. 309 新乡市医疗保障局."""
+class Division(models.Model):
+    """An administrative division (区划, GB/T 2260), e.g. 410702 红旗区: one finance bureau."""
 
-    code = models.CharField("部门编码", max_length=32, unique=True)
+    code = models.CharField("区划编码", max_length=6, unique=True)
+    name = models.CharField("区划名称", max_length=100)
+    level = models.CharField("级别", max_length=2, choices=divisions.LEVELS)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="上级区划",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "区划"
+        verbose_name_plural = "区划"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @classmethod
+    def ensure(cls, code: str) -> Division:
+        """The division of a code, created (with the divisions above it) from GB/T 2260."""
+        existing = cls.objects.filter(code=code).first()
+        if existing is not None:
+            return existing
+        parent = None
+        for above in reversed(divisions.ancestors(code)):
+            parent, _ = cls.objects.get_or_create(
+                code=above,
+                defaults={
+                    "name": divisions.official_name(above),
+                    "level": divisions.level_of(above),
+                    "parent": parent,
+                },
+            )
+        division, _ = cls.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": divisions.official_name(code),
+                "level": divisions.level_of(code),
+                "parent": parent,
+            },
+        )
+        return division
+
+
+class Department(models.Model):
+    """A budget department (预算部门) of one 区划, e.g. 309 新乡市医疗保障局 of 410700.
+
+    Department codes are unique only within a 区划: two counties may both have a `060`.
+    """
+
+    division = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="departments", verbose_name="区划"
+    )
+    code = models.CharField("部门编码", max_length=32)
     name = models.CharField("部门名称", max_length=200)
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = "部门"
         verbose_name_plural = "部门"
-        ordering = ["code"]
+        ordering = ["division__code", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["division", "code"], name="department_code_unique_in_division"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def ref(self) -> str:
+        """`区划/部门编码`, the unambiguous way to name a department in filters and commands."""
+        return f"{self.division.code}/{self.code}"
 
 
 class Unit(models.Model):
@@ -41,7 +109,7 @@ class Unit(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="units", verbose_name="部门"
     )
-    code = models.CharField("单位编码", max_length=32, unique=True)
+    code = models.CharField("单位编码", max_length=32)
     name = models.CharField("单位名称", max_length=200)
     history = HistoricalRecords()
 
@@ -49,6 +117,13 @@ class Unit(models.Model):
         verbose_name = "单位"
         verbose_name_plural = "单位"
         ordering = ["code"]
+        constraints = [
+            # Unit codes repeat across 区划 like department codes; within one the importer
+            # keeps a code to one department.
+            models.UniqueConstraint(
+                fields=["department", "code"], name="unit_code_unique_in_department"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -66,6 +141,20 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
         verbose_name="所属部门",
+    )
+    # A reviewer's finance bureau; none: every 区划 (a single-bureau installation).
+    division = models.ForeignKey(
+        Division,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="所属区划",
+    )
+    with_subordinates = models.BooleanField(
+        "含下级",
+        default=False,
+        help_text="财政局审核人同时覆盖所属区划以下的各级区划",
     )
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 

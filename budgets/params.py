@@ -11,14 +11,19 @@ ignored with a message and the page shows its default.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from datetime import date
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+from . import divisions
+
+if TYPE_CHECKING:
+    from .models import Department
 
 # The fiscal years the system plans, records and reports; the importer reads the same range.
 FIRST_YEAR = 2000
@@ -37,6 +42,8 @@ NOT_A_YEAR = "{label}“{value}”无效，应为{first}—{last}年之间的年
 NOT_A_DATE = "{label}“{value}”无效，应为{first}—{last}年之间的日期（YYYY-MM-DD）"
 DATE_IMPLAUSIBLE = "日期{day}无效，应在{first}—{last}年之间"
 NOT_AN_ID = "{label}“{value}”无效"
+NOT_A_DIVISION = "{label}“{value}”无效，应为6位数字的区划编码（GB/T 2260，如410702）"
+DEPARTMENT_AMBIGUOUS = "部门编码“{code}”在多个区划中都有：{refs}，请写成“区划编码/部门编码”"
 IGNORED = "{message}，已忽略"
 
 INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
@@ -125,6 +132,34 @@ def parse_id(text: str | None, *, label: str = "编号") -> int | None:
         raise BadParameter(NOT_AN_ID.format(label=label, value=shown(text.strip()))) from None
 
 
+def parse_division(text: str | None, *, label: str = "区划") -> str | None:
+    """A 区划 code of six digits (GB/T 2260); None when blank."""
+    if _blank(text):
+        return None
+    value = text.strip()
+    if not divisions.is_code(value):
+        raise BadParameter(NOT_A_DIVISION.format(label=label, value=shown(value)))
+    return value
+
+
+def find_department(text: str, departments: Iterable[Department]) -> Department | None:
+    """The department named by `区划/部门编码` or by a bare code among `departments` (those the
+    user may see); None when none is. A bare code found in several 区划 is a BadParameter
+    naming them, as is a malformed 区划."""
+    division, code = divisions.split_department_ref(text)
+    if division is not None and not divisions.is_code(division):
+        raise BadParameter(NOT_A_DIVISION.format(label="区划", value=shown(division)))
+    found = [
+        d
+        for d in departments
+        if d.code == code and (division is None or d.division.code == division)
+    ]
+    if len(found) > 1:
+        refs = "、".join(d.ref for d in found)
+        raise BadParameter(DEPARTMENT_AMBIGUOUS.format(code=shown(code), refs=refs))
+    return found[0] if found else None
+
+
 def validate_plausible_date(day: date) -> None:
     """Form field validator: a date the system can mean (0001-01-01 and 9999-12-31 are not)."""
     if not is_plausible(day):
@@ -171,6 +206,13 @@ def date_param(request: HttpRequest, name: str, *, label: str = "日期") -> dat
 def id_param(request: HttpRequest, name: str, *, label: str = "编号") -> int | None:
     """The id ?name= of the query string."""
     return _param(request, name, parse_id, label)
+
+
+def division_param(
+    request: HttpRequest, name: str = "division", *, label: str = "区划"
+) -> str | None:
+    """The 区划 code ?name= of the query string."""
+    return _param(request, name, parse_division, label)
 
 
 def page_param(request: HttpRequest) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     ExpressionWrapper,
     F,
@@ -24,8 +25,17 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
+from . import divisions
 from .fields import MoneyField
-from .models import Adjustment, Department, DepartmentBudget, Payment, Project, WarningSettings
+from .models import (
+    Adjustment,
+    Department,
+    DepartmentBudget,
+    Division,
+    Payment,
+    Project,
+    WarningSettings,
+)
 from .rates import (
     BudgetFigures,
     procurement_execution_rate,
@@ -33,6 +43,62 @@ from .rates import (
 )
 
 ZERO = Decimal(0)
+
+UNKNOWN_DIVISION = "区划编码“{code}”不存在"
+UNKNOWN_DIVISION_ANYWHERE = "区划编码“{code}”不存在，也不在 GB/T 2260 区划代码中"
+DEPARTMENT_NOT_FOUND = "部门编码“{ref}”不存在"
+DEPARTMENT_IN_SEVERAL_DIVISIONS = (
+    "部门编码“{code}”在多个区划中都有：{refs}，请写成“区划编码/部门编码”（如{example}）"
+)
+
+
+# --- 区划 and departments named in commands and filters ----------------------------------------
+
+
+def division_by_code(text: str, *, create: bool = False) -> Division:
+    """The 区划 of a six-digit code; with `create`, one GB/T 2260 knows is set up on first use.
+
+    Raises ValidationError with a Chinese message for a malformed or unknown code.
+    """
+    code = text.strip()
+    # Looked up first: the migration's `000000 未指定区划` is no GB/T code but may be exported.
+    division = Division.objects.filter(code=code).first()
+    if division is not None:
+        return division
+    if not divisions.is_code(code):
+        raise ValidationError(divisions.BAD_CODE.format(code=code))
+    if not create:
+        raise ValidationError(UNKNOWN_DIVISION.format(code=code))
+    if not divisions.is_known(code):
+        # A typing error would otherwise set up a bureau nobody has; the import still
+        # accepts such a code (named “区划NNNNNN”) when a workbook brings it.
+        raise ValidationError(UNKNOWN_DIVISION_ANYWHERE.format(code=code))
+    return Division.ensure(code)
+
+
+def department_by_ref(text: str, queryset: QuerySet[Department] | None = None) -> Department:
+    """The department named `部门编码` or `区划编码/部门编码` among `queryset` (default: all).
+
+    A bare code that several 区划 have is ambiguous: the ValidationError names each as
+    `区划/部门编码`, so the caller can repeat the one meant.
+    """
+    division, code = divisions.split_department_ref(text)
+    # Six digits, not is_code(): `000000/060` names a department the migration left unplaced.
+    if division is not None and not divisions.CODE_PATTERN.fullmatch(division):
+        raise ValidationError(divisions.BAD_CODE.format(code=division))
+    queryset = Department.objects.all() if queryset is None else queryset
+    found = queryset.filter(code=code)
+    if division is not None:
+        found = found.filter(division__code=division)
+    found = list(found.select_related("division").order_by("division__code")[:20])
+    if not found:
+        raise ValidationError(DEPARTMENT_NOT_FOUND.format(ref=text.strip()))
+    if len(found) > 1:
+        refs = "、".join(department.ref for department in found)
+        raise ValidationError(
+            DEPARTMENT_IN_SEVERAL_DIVISIONS.format(code=code, refs=refs, example=found[0].ref)
+        )
+    return found[0]
 
 
 def default_as_of(year: int, today: date | None = None) -> date:

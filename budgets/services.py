@@ -37,11 +37,23 @@ from .models import (
 )
 from .params import FIRST_YEAR, LAST_YEAR, is_plausible
 from .rates import BudgetFigures, round_half_up, time_progress
-from .selectors import WarningThresholds, department_figures, project_figures, warning_thresholds
+from .selectors import (
+    WarningThresholds,
+    department_by_ref,
+    department_figures,
+    division_by_code,
+    project_figures,
+    warning_thresholds,
+)
 
 UNKNOWN_ROLE = "未知角色“{role}”，可选：单位经办人、财政局审核人、管理员"
-STAFF_NEEDS_DEPARTMENT = "单位经办人必须指定所属部门（--department 部门编码）"
-UNKNOWN_DEPARTMENT = "部门编码“{code}”不存在"
+STAFF_NEEDS_DEPARTMENT = "单位经办人必须指定所属部门（--department 部门编码 或 区划编码/部门编码）"
+DIVISION_ONLY_FOR_REVIEWERS = (
+    "只有财政局审核人属于区划（--division）：单位经办人的区划即其部门的区划，管理员覆盖所有区划"
+)
+SUBORDINATES_NEED_DIVISION = (
+    "含下级（--with-subordinates）需要同时指定所属区划（--division 区划编码）"
+)
 INVALID_USERNAME = "用户名不能为空，且只能包含字母、数字和 @/./+/-/_"
 
 
@@ -57,21 +69,31 @@ def user_save(
     username: str,
     role_text: str,
     department_code: str | None = None,
+    division_code: str | None = None,
+    with_subordinates: bool = False,
     email: str | None = None,
     password: str | None = None,
     name: str | None = None,
 ) -> tuple[User, bool]:
-    """Create or update a user with a role; admins get the Django admin site too."""
+    """Create or update a user with a role; admins get the Django admin site too.
+
+    `department_code` is `部门编码` or `区划编码/部门编码`. A reviewer belongs to the 区划 of
+    `division_code` (set up from GB/T 2260 on first use), and with `with_subordinates` also
+    covers the 区划 below it; a reviewer without one covers every 区划.
+    """
     role = role_from_text(role_text)
     if role is None:
         raise ValidationError(UNKNOWN_ROLE.format(role=role_text))
     department = None
     if department_code:
-        department = Department.objects.filter(code=department_code.strip()).first()
-        if department is None:
-            raise ValidationError(UNKNOWN_DEPARTMENT.format(code=department_code))
+        department = department_by_ref(department_code)
     if role == Role.STAFF and department is None:
         raise ValidationError(STAFF_NEEDS_DEPARTMENT)
+    if division_code and role != Role.REVIEWER:
+        raise ValidationError(DIVISION_ONLY_FOR_REVIEWERS)
+    if with_subordinates and not division_code:
+        raise ValidationError(SUBORDINATES_NEED_DIVISION)
+    division = division_by_code(division_code, create=True) if division_code else None
     username = username.strip()
     user = User.objects.filter(username=username).first()
     created = user is None
@@ -79,6 +101,8 @@ def user_save(
         user = User(username=username)
     user.role = role
     user.department = department
+    user.division = division
+    user.with_subordinates = with_subordinates
     user.is_staff = role == Role.ADMIN
     user.is_superuser = role == Role.ADMIN
     if email is not None:

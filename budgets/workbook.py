@@ -7,16 +7,26 @@ from dataclasses import dataclass, is_dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from django.db.models import Q
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from . import divisions
+from .access import covers_division, is_admin, is_reviewer
 from .choices import ProjectType
 from .importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
-from .models import Adjustment, Department, DepartmentBudget, Payment, Project, Unit
+from .models import Adjustment, Department, DepartmentBudget, Division, Payment, Project, Unit
 
 UNKNOWN_DEPARTMENT = "部门编码“{code}”不存在（请先在“项目”表中导入该部门的项目）"
+DIVISION_NEEDED = "无法确定部门“{code}”所属的区划，请填写“区划编码”列（6位，如410702）"
+DEPARTMENT_IN_SEVERAL_DIVISIONS = (
+    "部门编码“{code}”在“项目”表中属于多个区划（{divisions}），请填写“区划编码”列"
+)
+PROJECT_CODE_OTHER_DIVISION = "项目编码“{code}”以{prefix}开头，与部门所属区划{division}不符"
+PROJECT_ROWS_SEVERAL_DIVISIONS = "部门“{code}”的项目编码前六位不一致（第{row}行为{other}）"
+DIVISION_COLUMN = "区划编码"
 UNKNOWN_PROJECT = "项目编码“{code}”在{year}年度不存在"
 UNKNOWN_PROJECT_ANY_YEAR = "项目编码“{code}”不存在"
 PROJECT_OF_OTHER_DEPARTMENT = "项目“{code}”属于部门“{owner}”，不属于部门“{code_given}”"
@@ -33,6 +43,13 @@ ADJUSTMENT = "预算调整"
 PAYMENT = "支出"
 
 
+class DeptKey(NamedTuple):
+    """A department as rows name it: (区划编码, 部门编码)."""
+
+    division: str
+    code: str
+
+
 @dataclass
 class ProjectRef:
     """What an import knows of a project: in the database (id) or declared in this file."""
@@ -40,53 +57,155 @@ class ProjectRef:
     id: int | None
     year: int
     code: str
-    department_code: str
+    department: DeptKey
     # Targets locked by a submitted self-evaluation (budgets.Project.targets_locked).
     locked: bool = False
 
+    @property
+    def department_code(self) -> str:
+        return self.department.code
+
 
 class BudgetLookups:
-    """Departments, units and projects known to one import, loaded once per import."""
+    """Divisions, departments, units and projects known to one import, loaded once."""
 
     def __init__(self, ctx: ImportContext) -> None:
         self.ctx = ctx
-        self.departments: dict[str, tuple[int | None, str]] = {
-            code: (pk, name)
-            for pk, code, name in Department.objects.values_list("pk", "code", "name")
+        self.departments: dict[DeptKey, tuple[int | None, str]] = {
+            DeptKey(division, code): (pk, name)
+            for pk, division, code, name in Department.objects.values_list(
+                "pk", "division__code", "code", "name"
+            )
         }
-        self.units: dict[str, tuple[int | None, str]] = {
-            code: (pk, dept_code)
-            for pk, code, dept_code in Unit.objects.values_list("pk", "code", "department__code")
+        # Unit codes repeat across 区划: (区划编码, 单位编码) -> (id, its 部门编码).
+        self.units: dict[tuple[str, str], tuple[int | None, str]] = {
+            (division, code): (pk, dept_code)
+            for pk, division, code, dept_code in Unit.objects.values_list(
+                "pk", "department__division__code", "code", "department__code"
+            )
         }
         self.projects: dict[tuple[int, str], ProjectRef] = {}
         self._loaded_years: set[int] = set()
-        self._codes_without_year: dict[str, list[ProjectRef]] | None = None
+        # The 区划 each 部门编码 of the 项目 sheet was declared under, for the other sheets.
+        self.declared_divisions: dict[str, set[str]] = {}
+        # 部门编码 -> the 区划 that have it (stored or declared), for the resolution rules.
+        self.code_divisions: dict[str, set[str]] = {}
+        for key in self.departments:
+            self.code_divisions.setdefault(key.code, set()).add(key.division)
 
-    def department_id(self, code: str) -> int | None:
-        entry = self.departments.get(code)
+    def add_department(self, key: DeptKey, name: str) -> None:
+        """A department declared by this file's 项目 sheet."""
+        if key not in self.departments:
+            self.departments[key] = (None, name)
+            self.code_divisions.setdefault(key.code, set()).add(key.division)
+
+    def department_id(self, key: DeptKey) -> int | None:
+        entry = self.departments.get(key)
         return entry[0] if entry else None
 
-    def department_known(self, code: str) -> bool:
-        return code in self.departments
+    def may_change(self, key: DeptKey) -> bool:
+        """The user may write this department's budget facts.
 
-    def check_department(self, row: Row, column: str, code: str) -> bool:
+        A department this file's 项目 sheet declares is not in the access rule's ids yet; only
+        those allowed to create it in its 区划 (may_create_in) got to declare it.
+        """
+        pk = self.department_id(key)
+        if pk is None and key in self.departments:
+            return True
+        return self.ctx.may_change(pk)
+
+    def check_department(self, row: Row, column: str, key: DeptKey) -> bool:
         """The department exists (or is declared in this file) and the user may change it."""
-        if not self.department_known(code):
-            row.problem(column, UNKNOWN_DEPARTMENT.format(code=code))
+        if key not in self.departments:
+            row.problem(column, UNKNOWN_DEPARTMENT.format(code=key.code))
             return False
-        if not self.ctx.may_change(self.department_id(code)):
-            row.problem(column, NO_PERMISSION_DEPARTMENT.format(code=code))
+        if not self.may_change(key):
+            row.problem(column, NO_PERMISSION_DEPARTMENT.format(code=key.code))
             return False
         return True
+
+    # --- which 区划 a row's department belongs to (import-workbook.md, 区划) ----------------
+
+    def division_of(
+        self, row: Row, dept_code: str, *, project: ProjectRef | None = None, own_code: str = ""
+    ) -> str | None:
+        """The row's 区划, by the contract's order; records a problem and returns None when
+        none applies. `project` is the row's own project; `own_code` the 项目 row's code."""
+        given = row.text(DIVISION_COLUMN, max_length=20)
+        if given:
+            if not divisions.is_code(given):
+                row.problem(DIVISION_COLUMN, divisions.BAD_CODE.format(code=given))
+                return None
+            return given
+        if project is not None:
+            return project.department.division
+        if own_code:
+            prefix = divisions.project_code_division(own_code)
+            if prefix:
+                return prefix
+        declared = self.declared_divisions.get(dept_code, set())
+        if len(declared) == 1:
+            return next(iter(declared))
+        if len(declared) > 1:
+            row.problem(
+                DIVISION_COLUMN,
+                DEPARTMENT_IN_SEVERAL_DIVISIONS.format(
+                    code=dept_code, divisions="、".join(sorted(declared))
+                ),
+            )
+            return None
+        writable = {
+            division
+            for division in self.code_divisions.get(dept_code, ())
+            if self.may_change(DeptKey(division, dept_code))
+        }
+        if len(writable) == 1:
+            return next(iter(writable))
+        own = self._user_division()
+        if own is not None:
+            return own
+        bureaus = self._bureaus | set().union(*self.code_divisions.values())
+        if len(bureaus) == 1:
+            return next(iter(bureaus))
+        row.problem(DIVISION_COLUMN, DIVISION_NEEDED.format(code=dept_code))
+        return None
+
+    @cached_property
+    def _bureaus(self) -> set[str]:
+        """The system's 区划 besides those with departments: the ones nothing hangs below (an
+        admin may set up a bureau before its first import; the divisions above do not count)."""
+        return set(Division.objects.filter(children__isnull=True).values_list("code", flat=True))
+
+    def _user_division(self) -> str | None:
+        user = self.ctx.user
+        if user is None:
+            return None
+        if user.division_id is not None:
+            return user.division.code
+        if user.department_id is not None:
+            return user.department.division.code
+        return None
+
+    def may_create_in(self, division: str) -> bool:
+        """A new department may be created by the operator, admins and the bureau covering it."""
+        user = self.ctx.user
+        if user is None or is_admin(user):
+            return True
+        return is_reviewer(user) and covers_division(user, division)
+
+    # --- projects -------------------------------------------------------------------------
 
     def _load_year(self, year: int) -> None:
         if year in self._loaded_years:
             return
         self._loaded_years.add(year)
-        for pk, code, dept_code, locked in Project.objects.filter(year=year).values_list(
-            "pk", "code", "department__code", "targets_locked"
-        ):
-            self.projects.setdefault((year, code), ProjectRef(pk, year, code, dept_code, locked))
+        rows = Project.objects.filter(year=year).values_list(
+            "pk", "code", "department__division__code", "department__code", "targets_locked"
+        )
+        for pk, code, division, dept_code, locked in rows:
+            self.projects.setdefault(
+                (year, code), ProjectRef(pk, year, code, DeptKey(division, dept_code), locked)
+            )
 
     def project(self, year: int, code: str) -> ProjectRef | None:
         self._load_year(year)
@@ -104,13 +223,14 @@ class BudgetLookups:
         self._load_year(year)
         return self.projects.get((year, code))
 
-    def declare_project(self, year: int, code: str, department_code: str) -> None:
+    def declare_project(self, year: int, code: str, department: DeptKey) -> None:
         self._load_year(year)
+        self.declared_divisions.setdefault(department.code, set()).add(department.division)
         ref = self.projects.get((year, code))
         if ref is None:
-            self.projects[(year, code)] = ProjectRef(None, year, code, department_code)
+            self.projects[(year, code)] = ProjectRef(None, year, code, department)
         else:
-            ref.department_code = department_code
+            ref.department = department
 
     def project_ids(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
         """Database ids of the given projects (those written earlier in this import too)."""
@@ -214,7 +334,7 @@ def upsert(
 @dataclass
 class ProjectRecord:
     year: int
-    department_code: str
+    department: DeptKey
     department_name: str
     unit_code: str
     unit_name: str
@@ -238,13 +358,18 @@ class ProjectSheet(Sheet):
         Column("项目类型"),
         Column("年初预算", True),
         Column("上年结转"),
+        Column(DIVISION_COLUMN),
     )
 
     def __init__(self, ctx: ImportContext) -> None:
         super().__init__(ctx)
         self.lookups = lookups(ctx)
         self.guard = DuplicateGuard()
-        self.unit_owner: dict[str, tuple[str, int]] = {}
+        # (区划, 单位编码) -> (部门编码, row) as this file declares it.
+        self.unit_owner: dict[tuple[str, str], tuple[str, int]] = {}
+        # 部门编码 -> the prefix of its first 项目 row without 区划编码, and that row: rows that
+        # leave the 区划 to their codes must agree (two bureaus' 060 need the column).
+        self.prefixes: dict[str, tuple[str, int]] = {}
 
     def parse(self, row: Row) -> ProjectRecord | None:
         year = row.year("年度", required=True)
@@ -262,17 +387,41 @@ class ProjectSheet(Sheet):
         if not row.ok:
             return None
         lk = self.lookups
-        if dept_code in lk.departments:
-            if not self.ctx.may_change(lk.department_id(dept_code)):
+        stored = lk.project(year, code)
+        division = lk.division_of(
+            row, dept_code, project=stored if stored and stored.id else None, own_code=code
+        )
+        if division is None:
+            return None
+        prefix = divisions.project_code_division(code)
+        if prefix is not None and prefix != division:
+            row.problem(
+                "项目编码",
+                PROJECT_CODE_OTHER_DIVISION.format(code=code, prefix=prefix, division=division),
+            )
+            return None
+        dept = DeptKey(division, dept_code)
+        if prefix is not None and row.raw(DIVISION_COLUMN) is None:
+            first = self.prefixes.setdefault(dept_code, (prefix, row.number))
+            if first[0] != prefix:
+                row.problem(
+                    "项目编码",
+                    PROJECT_ROWS_SEVERAL_DIVISIONS.format(
+                        code=dept_code, row=first[1], other=first[0]
+                    ),
+                )
+                return None
+        if dept in lk.departments:
+            if not lk.may_change(dept):
                 row.problem("部门编码", NO_PERMISSION_DEPARTMENT.format(code=dept_code))
                 return None
-        elif self.ctx.allowed_departments is not None:
-            # Department staff cannot bring a new department into the system.
+        elif not lk.may_create_in(division):
+            # Staff cannot bring a new department into the system, nor a bureau another's.
             row.problem("部门编码", NO_PERMISSION_DEPARTMENT.format(code=dept_code))
             return None
-        unit_entry = lk.units.get(unit_code)
+        unit_entry = lk.units.get((division, unit_code))
         owner = unit_entry[1] if unit_entry else None
-        in_file = self.unit_owner.get(unit_code)
+        in_file = self.unit_owner.get((division, unit_code))
         if in_file and in_file[0] != dept_code:
             owner = in_file[0]
         if owner is not None and owner != dept_code:
@@ -281,18 +430,17 @@ class ProjectSheet(Sheet):
                 UNIT_OF_OTHER_DEPARTMENT.format(unit=unit_code, owner=owner, department=dept_code),
             )
             return None
-        self.unit_owner.setdefault(unit_code, (dept_code, row.number))
-        existing = lk.project(year, code)
-        if existing is not None and existing.id is not None:
-            owner_id = lk.department_id(existing.department_code)
-            if existing.department_code != dept_code and not self.ctx.may_change(owner_id):
+        self.unit_owner.setdefault((division, unit_code), (dept_code, row.number))
+        if stored is not None and stored.id is not None and stored.department != dept:
+            owner_id = lk.department_id(stored.department)
+            if not self.ctx.may_change(owner_id):
                 row.problem(
-                    "项目编码", NO_PERMISSION_DEPARTMENT.format(code=existing.department_code)
+                    "项目编码", NO_PERMISSION_DEPARTMENT.format(code=stored.department_code)
                 )
                 return None
         record = ProjectRecord(
             year,
-            dept_code,
+            dept,
             dept_name,
             unit_code,
             unit_name,
@@ -304,46 +452,61 @@ class ProjectSheet(Sheet):
         )
         if not self.guard.check(row, (year, code), record, "年度与项目编码", "项目编码"):
             return None
-        lk.departments.setdefault(dept_code, (None, dept_name))
-        lk.units.setdefault(unit_code, (None, dept_code))
-        lk.declare_project(year, code, dept_code)
+        lk.add_department(dept, dept_name)
+        lk.units.setdefault((division, unit_code), (None, dept_code))
+        lk.declare_project(year, code, dept)
         return record
 
     def write(self, records: list[ProjectRecord]) -> None:
         lk = self.lookups
+        division_ids = {
+            code: Division.ensure(code).pk for code in {r.department.division for r in records}
+        }
         departments = upsert(
             self.ctx,
             Department,
             DEPARTMENT,
             {
-                d.code: d
-                for d in Department.objects.filter(code__in={r.department_code for r in records})
+                DeptKey(d.division.code, d.code): d
+                for d in Department.objects.filter(
+                    division_id__in=set(division_ids.values()),
+                    code__in={r.department.code for r in records},
+                ).select_related("division")
             },
             {
-                r.department_code: {"code": r.department_code, "name": r.department_name}
-                for r in records
-            },
-        )
-        for code, dept in departments.items():
-            lk.departments[code] = (dept.pk, dept.name)
-        unit_departments = {r.unit_code: r.department_code for r in records}
-        units = upsert(
-            self.ctx,
-            Unit,
-            UNIT,
-            {u.code: u for u in Unit.objects.filter(code__in={r.unit_code for r in records})},
-            {
-                r.unit_code: {
-                    "code": r.unit_code,
-                    "name": r.unit_name,
-                    # Ids, not instances: comparing `unit.department` would fetch it per row.
-                    "department_id": departments[r.department_code].pk,
+                r.department: {
+                    "division_id": division_ids[r.department.division],
+                    "code": r.department.code,
+                    "name": r.department_name,
                 }
                 for r in records
             },
         )
-        for code, unit in units.items():
-            lk.units[code] = (unit.pk, unit_departments[code])
+        for key, dept in departments.items():
+            lk.departments[key] = (dept.pk, dept.name)
+        units = upsert(
+            self.ctx,
+            Unit,
+            UNIT,
+            {
+                (u.department.division.code, u.code): u
+                for u in Unit.objects.filter(
+                    department__division_id__in=set(division_ids.values()),
+                    code__in={r.unit_code for r in records},
+                ).select_related("department__division")
+            },
+            {
+                (r.department.division, r.unit_code): {
+                    "code": r.unit_code,
+                    "name": r.unit_name,
+                    # Ids, not instances: comparing `unit.department` would fetch it per row.
+                    "department_id": departments[r.department].pk,
+                }
+                for r in records
+            },
+        )
+        for key, unit in units.items():
+            lk.units[key] = (unit.pk, lk.units[key][1])
         existing = {
             (p.year, p.code): p
             for p in Project.objects.filter(
@@ -353,10 +516,10 @@ class ProjectSheet(Sheet):
         # A project moved to another department takes its adjustments along (their key
         # includes the department).
         moved = {
-            project.pk: departments[r.department_code].pk
+            project.pk: departments[r.department].pk
             for r in records
             if (project := existing.get((r.year, r.code))) is not None
-            and project.department_id != departments[r.department_code].pk
+            and project.department_id != departments[r.department].pk
         }
         projects = upsert(
             self.ctx,
@@ -369,8 +532,8 @@ class ProjectSheet(Sheet):
                     "code": r.code,
                     "name": r.name,
                     "type": r.type,
-                    "department_id": departments[r.department_code].pk,
-                    "unit_id": units[r.unit_code].pk,
+                    "department_id": departments[r.department].pk,
+                    "unit_id": units[(r.department.division, r.unit_code)].pk,
                     "initial_budget": r.initial_budget,
                     "carryover": r.carryover,
                 }
@@ -396,6 +559,7 @@ class DepartmentBudgetSheet(Sheet):
         Column("基本支出"),
         Column("三公经费预算"),
         Column("政府采购预算"),
+        Column(DIVISION_COLUMN),
     )
 
     def __init__(self, ctx: ImportContext) -> None:
@@ -409,7 +573,13 @@ class DepartmentBudgetSheet(Sheet):
         basic = row.decimal("基本支出", non_negative=True)
         three_public = row.decimal("三公经费预算", non_negative=True)
         procurement = row.decimal("政府采购预算", non_negative=True)
-        if not row.ok or not self.lookups.check_department(row, "部门编码", code):
+        if not row.ok:
+            return None
+        division = self.lookups.division_of(row, code)
+        if division is None:
+            return None
+        code = DeptKey(division, code)
+        if not self.lookups.check_department(row, "部门编码", code):
             return None
         record = {
             "year": year,
@@ -479,7 +649,7 @@ class AdjustmentSheet(Sheet):
         if project is None:
             row.problem("项目编码", UNKNOWN_PROJECT.format(code=code, year=year))
             return None
-        if not self.ctx.may_change(self.lookups.department_id(project.department_code)):
+        if not self.lookups.may_change(project.department):
             row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
             return None
         record = {
@@ -490,10 +660,10 @@ class AdjustmentSheet(Sheet):
             "amount": amount,
             "note": note,
         }
-        record["department_code"] = project.department_code
+        record["department"] = project.department
         # The key is (年度, the project's department, 调整文号): another department's number is
         # another adjustment, never matched, never named.
-        key = (year, project.department_code, number)
+        key = (year, project.department, number)
         if not self.guard.check(row, key, record, "调整文号", "调整文号"):
             return None
         return record
@@ -501,7 +671,7 @@ class AdjustmentSheet(Sheet):
     def write(self, records: list[dict]) -> None:
         lk = self.lookups
         project_ids = lk.project_ids({(r["year"], r["code"]) for r in records})
-        dept_ids = {r["department_code"]: lk.department_id(r["department_code"]) for r in records}
+        dept_ids = {r["department"]: lk.department_id(r["department"]) for r in records}
         existing = {
             (a.year, a.department_id, a.document_number): a
             for a in Adjustment.objects.filter(
@@ -516,9 +686,9 @@ class AdjustmentSheet(Sheet):
             ADJUSTMENT,
             existing,
             {
-                (r["year"], dept_ids[r["department_code"]], r["number"]): {
+                (r["year"], dept_ids[r["department"]], r["number"]): {
                     "year": r["year"],
-                    "department_id": dept_ids[r["department_code"]],
+                    "department_id": dept_ids[r["department"]],
                     "document_number": r["number"],
                     "project_id": project_ids[(r["year"], r["code"])],
                     "date": r["date"],
@@ -545,6 +715,7 @@ class PaymentSheet(Sheet):
         Column("三公经费"),
         Column("政府采购"),
         Column("摘要"),
+        Column(DIVISION_COLUMN),
     )
 
     def __init__(self, ctx: ImportContext) -> None:
@@ -561,22 +732,31 @@ class PaymentSheet(Sheet):
         three_public = row.yes_no("三公经费")
         procurement = row.yes_no("政府采购")
         summary = row.text("摘要", max_length=500)
-        if not row.ok or not self.lookups.check_department(row, "部门编码", dept_code):
+        if not row.ok:
             return None
         year = day.year
-        if project_code:
-            project = self.lookups.project(year, project_code)
-            if project is None:
-                row.problem("项目编码", UNKNOWN_PROJECT.format(code=project_code, year=year))
-                return None
-            if project.department_code != dept_code:
-                row.problem(
-                    "项目编码",
-                    PROJECT_OF_OTHER_DEPARTMENT.format(
-                        code=project_code, owner=project.department_code, code_given=dept_code
-                    ),
-                )
-                return None
+        project = self.lookups.project(year, project_code) if project_code else None
+        if project_code and project is None:
+            row.problem("项目编码", UNKNOWN_PROJECT.format(code=project_code, year=year))
+            return None
+        division = self.lookups.division_of(row, dept_code, project=project)
+        if division is None:
+            return None
+        dept_code = DeptKey(division, dept_code)
+        if not self.lookups.check_department(row, "部门编码", dept_code):
+            return None
+        if project is not None and project.department != dept_code:
+            owner, given = project.department.code, dept_code.code
+            if owner == given:
+                # The same code in two 区划: name both as 区划/部门编码.
+                owner, given = "/".join(project.department), "/".join(dept_code)
+            row.problem(
+                "项目编码",
+                PROJECT_OF_OTHER_DEPARTMENT.format(
+                    code=project_code, owner=owner, code_given=given
+                ),
+            )
+            return None
         record = (
             dept_code,
             year,
@@ -633,8 +813,8 @@ def export_rows(
     year: int, projects, as_of: date | None = None
 ) -> Iterator[tuple[str, list, Iterator[list]]]:
     """(sheet name, header, rows) of the budgets sheets for the given projects' year."""
-    project_list = projects.select_related("department", "unit").order_by(
-        "department__code", "code"
+    project_list = projects.select_related("department__division", "unit").order_by(
+        "department__division__code", "department__code", "code"
     )
     department_ids = set(project_list.values_list("department_id", flat=True))
     yield (
@@ -652,6 +832,7 @@ def export_rows(
                 p.type,
                 p.initial_budget,
                 p.carryover,
+                p.department.division.code,
             ]
             for p in project_list.iterator(chunk_size=2000)
         ),
@@ -667,8 +848,11 @@ def export_rows(
                 b.basic_expenditure,
                 b.three_public_budget,
                 b.procurement_budget,
+                b.department.division.code,
             ]
-            for b in budgets.select_related("department").order_by("department__code")
+            for b in budgets.select_related("department__division").order_by(
+                "department__division__code", "department__code"
+            )
         ),
     )
     adjustments = Adjustment.objects.filter(year=year, project__in=projects)
@@ -698,8 +882,9 @@ def export_rows(
                 "是" if p.three_public else "否",
                 "是" if p.procurement else "否",
                 p.summary,
+                p.department.division.code,
             ]
-            for p in payments.select_related("department", "project")
+            for p in payments.select_related("department__division", "project")
             .order_by("date", "voucher")
             .iterator(chunk_size=5000)
         ),

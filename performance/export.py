@@ -32,13 +32,14 @@ def contribute(ctx: ExportContext) -> None:
     reviews = project_reviews(
         ctx.projects, ctx.as_of, figures=ctx.project_figures, indicators=indicators
     )
-    department_of = {pk: e["department_code"] for pk, e in ctx.project_entries.items()}
+    # By department id: department codes repeat across 区划.
+    department_of = dict(ctx.projects.order_by().values_list("pk", "department_id"))
     total, passed = Counter(), Counter()
     for project_id, review in reviews.items():
-        code = department_of.get(project_id)
-        total[code] += 1
-        passed[code] += review.passed
-    for entry in ctx.department_entries.values():
+        department_id = department_of.get(project_id)
+        total[department_id] += 1
+        passed[department_id] += review.passed
+    for department_id, entry in ctx.department_entries.items():
         entry["target_completion_rate"] = format_rate(
-            completion_rate(passed[entry["code"]], total[entry["code"]])
+            completion_rate(passed[department_id], total[department_id])
         )

@@ -128,16 +128,19 @@ def department_rates(
     department_of = dict(projects.order_by().values_list("pk", "department_id"))
     figures = department_figures(year, as_of, departments)
     reviews = project_reviews(projects, as_of)
-    latest = (
-        Round.objects.filter(year=year, stage=Stage.MONITORING).order_by("-as_of", "-pk").first()
-    )
+    # The latest monitoring round of each 区划 (a project reports in its own 区划's rounds).
+    latest: dict[int, int] = {}
+    for division_id, round_id in (
+        Round.objects.filter(year=year, stage=Stage.MONITORING)
+        .values_list("division_id", "pk")
+        .order_by("as_of", "pk")
+    ):
+        latest[division_id] = round_id
     submitted = Report.objects.filter(
         project__in=projects.values("pk"), status__in=SUBMITTED_STATUSES
     )
-    monitored = (
-        set(submitted.filter(round=latest).values_list("project_id", flat=True))
-        if latest is not None
-        else set()
+    monitored = set(
+        submitted.filter(round__in=list(latest.values())).values_list("project_id", flat=True)
     )
     evaluated = set(
         submitted.filter(round__year=year, round__stage=Stage.SELF_EVALUATION).values_list(

@@ -18,7 +18,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from budgets.access import STATEMENTS, may_access_department, restrict
 from budgets.models import Department, DepartmentBudget, Project
-from budgets.params import BadParameter, bad_request, page_param, parse_year, year_param
+from budgets.params import (
+    IGNORED,
+    BadParameter,
+    bad_request,
+    find_department,
+    page_param,
+    parse_year,
+    year_param,
+)
 from budgets.rates import completion_rate, format_rate
 from budgets.selectors import default_as_of
 from budgets.views.common import query_without_page
@@ -73,18 +81,34 @@ def _year(request: HttpRequest, years: list[int], *, strict: bool = False) -> in
 
 
 def _visible_departments(request: HttpRequest) -> list[Department]:
-    return list(restrict(Department.objects.all(), request.user, department_field="pk"))
+    departments = Department.objects.select_related("division").order_by("division__code", "code")
+    return list(restrict(departments, request.user, department_field="pk"))
 
 
-def _chosen_department(request: HttpRequest, departments: list[Department]) -> Department | None:
-    """The department named by ?department=<code>; a code the user may not see is a 404."""
-    code = (request.GET.get("department") or "").strip()
-    if not code:
+def _several_divisions(departments: list[Department]) -> bool:
+    """Departments of several 区划 are labelled with their 区划 (two may share a code)."""
+    return len({d.division_id for d in departments}) > 1
+
+
+def _chosen_department(
+    request: HttpRequest, departments: list[Department], *, strict: bool = False
+) -> Department | None:
+    """The department named by ?department=<区划/code> or a bare code; one the user may not
+    see is a 404. A bare code of several 区划 is ignored with a message, or raises
+    BadParameter when `strict` (a write or a download)."""
+    text = (request.GET.get("department") or "").strip()
+    if not text:
         return None
-    for department in departments:
-        if department.code == code:
-            return department
-    raise Http404
+    try:
+        department = find_department(text, departments)
+    except BadParameter as exc:
+        if strict:
+            raise
+        messages.warning(request, IGNORED.format(message=exc.message))
+        return None
+    if department is None:
+        raise Http404
+    return department
 
 
 def _targets_url(project_id: int) -> str:
@@ -128,7 +152,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
             continue
         listed.append(pk)
     page = Paginator(listed, PAGE_SIZE).get_page(page_param(request))
-    shown = Project.objects.select_related("department", "unit").in_bulk(page.object_list)
+    shown = Project.objects.select_related("department__division", "unit").in_bulk(page.object_list)
     rows = []
     for pk in page.object_list:
         review = reviews[pk]
@@ -160,6 +184,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
             "year": year,
             "departments": departments,
             "department": department,
+            "several_divisions": _several_divisions(departments),
             "status": status,
             "rows": rows,
             "page": page,
@@ -218,13 +243,15 @@ def _render_targets(
 
 
 def _project(request: HttpRequest, pk: int) -> Project:
-    projects = restrict(Project.objects.select_related("department", "unit"), request.user)
+    projects = restrict(
+        Project.objects.select_related("department__division", "unit"), request.user
+    )
     return get_object_or_404(projects, pk=pk)
 
 
 def _indicator(request: HttpRequest, pk: int) -> Indicator:
     indicators = restrict(
-        Indicator.objects.select_related("project__department", "project__unit"),
+        Indicator.objects.select_related("project__department__division", "project__unit"),
         request.user,
         department_field="project__department",
     )
@@ -342,14 +369,16 @@ def department_targets(request: HttpRequest) -> HttpResponse:
     except BadParameter as exc:
         return bad_request(exc)
     departments = _visible_departments(request)
-    department = _chosen_department(request, departments) or (
-        departments[0] if departments else None
-    )
+    try:
+        chosen = _chosen_department(request, departments, strict=request.method == "POST")
+    except BadParameter as exc:
+        return bad_request(exc)
+    department = chosen or (departments[0] if departments else None)
     if department is None:
         raise Http404
     may_change = may_access_department(request.user, department, STATEMENTS)
     own = department_targets_of(year, [department.pk]).get(department.pk, {})
-    url = f"{reverse('performance:department_targets')}?year={year}&department={department.code}"
+    url = f"{reverse('performance:department_targets')}?year={year}&department={department.ref}"
     if request.method == "POST":
         if not may_change:
             raise PermissionDenied
@@ -384,6 +413,7 @@ def department_targets(request: HttpRequest) -> HttpResponse:
             "as_of": as_of,
             "departments": departments,
             "department": department,
+            "several_divisions": _several_divisions(departments),
             "may_change": may_change,
             "lines": [
                 {
@@ -405,7 +435,7 @@ def department_targets(request: HttpRequest) -> HttpResponse:
 def _table_departments(request: HttpRequest, year: int) -> list[Department]:
     """The chosen department, else every visible one with projects or budget facts that year."""
     departments = _visible_departments(request)
-    chosen = _chosen_department(request, departments)
+    chosen = _chosen_department(request, departments, strict=True)
     if chosen is not None:
         return [chosen]
     ids = set(
@@ -428,7 +458,11 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 def table_12_download(request: HttpRequest) -> HttpResponse:
     """部门预算项目绩效目标汇总表 (预算12表) as xlsx."""
     year = _year(request, _visible_years(request))
-    content = table_12(year=year, departments=_table_departments(request, year))
+    try:
+        departments = _table_departments(request, year)
+    except BadParameter as exc:
+        return bad_request(exc)
+    content = table_12(year=year, departments=departments)
     return _xlsx(content, TABLE_12_FILENAME.format(year=year))
 
 
@@ -436,6 +470,9 @@ def table_12_download(request: HttpRequest) -> HttpResponse:
 def table_11_download(request: HttpRequest) -> HttpResponse:
     """部门（单位）整体绩效目标表 (预算11表) as xlsx."""
     year = _year(request, _visible_years(request))
-    departments = _table_departments(request, year)
+    try:
+        departments = _table_departments(request, year)
+    except BadParameter as exc:
+        return bad_request(exc)
     content = table_11(year=year, as_of=default_as_of(year), departments=departments)
     return _xlsx(content, TABLE_11_FILENAME.format(year=year))

@@ -114,7 +114,7 @@ class IndicatorSheet(Sheet):
         if code and project is None:
             row.problem("项目编码", UNKNOWN_PROJECT_ANY_YEAR.format(code=code))
         elif project is not None and not self.ctx.may_change(
-            self.lookups.department_id(project.department_code), STATEMENTS
+            self.lookups.department_id(project.department), STATEMENTS
         ):
             row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
         target = None

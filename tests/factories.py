@@ -8,15 +8,40 @@ from decimal import Decimal
 import factory
 
 from budgets.choices import ProjectType, Role
-from budgets.models import Adjustment, Department, DepartmentBudget, Payment, Project, Unit, User
+from budgets.models import (
+    Adjustment,
+    Department,
+    DepartmentBudget,
+    Division,
+    Payment,
+    Project,
+    Unit,
+    User,
+)
 
 PASSWORD = "correct-horse-battery"
+
+
+class DivisionFactory(factory.django.DjangoModelFactory):
+    """新乡市 (410700) unless told otherwise; names and parents come from GB/T 2260."""
+
+    class Meta:
+        model = Division
+        django_get_or_create = ("code",)
+
+    code = "410700"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return Division.ensure(kwargs["code"])
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Department
-        django_get_or_create = ("code",)
+        django_get_or_create = ("division", "code")
+
+    division = factory.SubFactory(DivisionFactory)
 
     code = factory.Sequence(lambda n: f"{100 + n:03d}")
     name = factory.Sequence(lambda n: f"测试部门{n}")
@@ -25,7 +50,8 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
 class UnitFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Unit
-        django_get_or_create = ("code",)
+        # Unit codes repeat across 区划 (two counties may both have a 060001).
+        django_get_or_create = ("department", "code")
 
     department = factory.SubFactory(DepartmentFactory)
     code = factory.LazyAttributeSequence(lambda o, n: f"{o.department.code}{n:03d}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import F
+from django.db.models import F, Q
 from simple_history.admin import SimpleHistoryAdmin
 
-from budgets.access import sees_all_departments
+from budgets.access import covered_division_filter, is_admin, is_reviewer
 from budgets.admin import DepartmentScopedAdmin
 
 from .compute import LINE_COMPUTED_FIELDS, REPORT_COMPUTED_FIELDS, reports_recompute
@@ -39,10 +39,35 @@ LINE_COMPUTED = (*LINE_COMPUTED_FIELDS, "reviewer_score", "reviewer_reason")
 
 @admin.register(Round)
 class RoundAdmin(SimpleHistoryAdmin):
-    list_display = ("__str__", "year", "stage", "as_of", "deadline", "is_open", "closed_at")
-    list_filter = ("year", "stage", "is_open")
+    list_display = (
+        "__str__",
+        "division",
+        "year",
+        "stage",
+        "as_of",
+        "deadline",
+        "is_open",
+        "closed_at",
+    )
+    list_filter = ("year", "stage", "is_open", "division")
+    list_select_related = ("division",)
     readonly_fields = ("opened_by", "created_at", "closed_at")
     date_hierarchy = "as_of"
+
+    def get_queryset(self, request):
+        # A bureau's reviewer sees the rounds of the 区划 it covers; staff none.
+        queryset = super().get_queryset(request)
+        if is_admin(request.user):
+            return queryset
+        if not is_reviewer(request.user):
+            return queryset.none()
+        condition = covered_division_filter(request.user)
+        return queryset if condition is None else queryset.filter(condition)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A round's reports belong to its 区划's departments: it cannot move to another.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "division") if obj is not None else fields
 
 
 class ReportIndicatorInline(admin.TabularInline):
@@ -124,10 +149,18 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        # Someone else's inbox is only for those who see every department.
-        if sees_all_departments(request.user):
+        # Someone else's inbox: admins see all, a bureau's reviewer those about the 区划 it
+        # covers, everyone else only their own.
+        if is_admin(request.user):
             return queryset
-        return queryset.filter(recipient=request.user)
+        mine = Q(recipient=request.user)
+        if is_reviewer(request.user):
+            covered = covered_division_filter(request.user, "department__division")
+            if covered is None:
+                return queryset
+            rounds = covered_division_filter(request.user, "round__division")
+            return queryset.filter(mine | covered | rounds)
+        return queryset.filter(mine)
 
     def has_add_permission(self, request):
         return False

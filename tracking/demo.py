@@ -16,6 +16,7 @@ from performance.values import QUALITATIVE, QUANTITATIVE, RELATIVE, format_decim
 
 from .choices import ReportStatus, Stage
 from .models import Round
+from .selectors import divisions_with_projects
 from .services import LineInput, ReportInput, report_get_or_create, report_save, report_submit
 
 DEMO_MONITORING_AS_OF = date(DEMO_YEAR, 7, 31)
@@ -32,10 +33,17 @@ def _on_track_value(indicator: Indicator) -> str:
     return f"{DEMO_YEAR}-12-20"
 
 
-def _fill_monitoring(round_: Round, report: DemoReport) -> None:
-    """Department 309's projects: values filled in, the first one submitted."""
-    projects = Project.objects.filter(year=DEMO_YEAR, department__code="309").order_by("code")
+def _fill_monitoring(rounds: dict[int, Round], report: DemoReport) -> None:
+    """Department 309's projects: values filled in (in its 区划's round), the first submitted."""
+    projects = (
+        Project.objects.filter(year=DEMO_YEAR, department__code="309")
+        .select_related("department__division")
+        .order_by("code")
+    )
     for index, project in enumerate(projects):
+        round_ = rounds.get(project.department.division_id)
+        if round_ is None:
+            continue
         rep = report_get_or_create(round_=round_, project=project)
         if rep.status != ReportStatus.DRAFT or rep.lines.exists():
             continue
@@ -63,22 +71,31 @@ def load_demo(samples: Path) -> DemoReport:
     library = indicator_library_seed_from_indicators()
     report.lines.append(f"指标库: 新增{library.created}个，更新{library.updated}个")
     with transaction.atomic():
-        monitoring, _ = Round.objects.get_or_create(
-            year=DEMO_YEAR,
-            stage=Stage.MONITORING,
-            as_of=DEMO_MONITORING_AS_OF,
-            defaults={"deadline": date(DEMO_YEAR, 8, 15)},
-        )
-        # The self-evaluation deadline is three days ahead on first load, so the reminder
-        # pass (run now through Celery, then daily by beat) has something to say.
-        Round.objects.get_or_create(
-            year=DEMO_YEAR,
-            stage=Stage.SELF_EVALUATION,
-            as_of=DEMO_SELF_EVALUATION_AS_OF,
-            defaults={"deadline": timezone.localdate() + timedelta(days=3)},
-        )
+        # Each finance bureau (区划) of the demo opens its own rounds.
+        bureaus = divisions_with_projects(None, DEMO_YEAR)
+        monitoring: dict[int, Round] = {}
+        for division in bureaus:
+            monitoring[division.pk], _ = Round.objects.get_or_create(
+                division=division,
+                year=DEMO_YEAR,
+                stage=Stage.MONITORING,
+                as_of=DEMO_MONITORING_AS_OF,
+                defaults={"deadline": date(DEMO_YEAR, 8, 15)},
+            )
+            # The self-evaluation deadline is three days ahead on first load, so the reminder
+            # pass (run now through Celery, then daily by beat) has something to say.
+            Round.objects.get_or_create(
+                division=division,
+                year=DEMO_YEAR,
+                stage=Stage.SELF_EVALUATION,
+                as_of=DEMO_SELF_EVALUATION_AS_OF,
+                defaults={"deadline": timezone.localdate() + timedelta(days=3)},
+            )
         _fill_monitoring(monitoring, report)
-    report.lines.append("填报轮次：2024年运行监控（截至07月31日）、2024年绩效自评（截至12月31日）")
+    names = "、".join(d.name for d in bureaus)
+    report.lines.append(
+        f"填报轮次（{names}各一套）：2024年运行监控（截至07月31日）、2024年绩效自评（截至12月31日）"
+    )
     _queue_reminders(report)
     return report
 

@@ -51,10 +51,17 @@ def _budget(ctx: ExportContext, part: BudgetPart) -> dict[str, str | None]:
 
 
 def contribute(ctx: ExportContext) -> None:
-    """Fill `monitoring`, `self_evaluation`, each indicator's `actual` and completion rates."""
+    """Fill `monitoring`, `self_evaluation`, each indicator's `actual` and completion rates;
+    a project's come from the rounds of its department's 区划."""
     rounds = list(Round.objects.filter(year=ctx.year))
-    monitoring = [r for r in rounds if r.stage == Stage.MONITORING]
-    latest_monitoring = max(monitoring, key=lambda r: r.as_of) if monitoring else None
+    # Each 区划's latest monitoring round: its reports are the projects' `monitoring`.
+    latest: dict[int, Round] = {}
+    for r in rounds:
+        if r.stage == Stage.MONITORING and (
+            r.division_id not in latest or r.as_of > latest[r.division_id].as_of
+        ):
+            latest[r.division_id] = r
+    latest_ids = {r.pk for r in latest.values()}
     self_eval_ids = {r.pk for r in rounds if r.stage == Stage.SELF_EVALUATION}
     round_by_id = {r.pk: r for r in rounds}
     reports = Report.objects.filter(
@@ -63,7 +70,7 @@ def contribute(ctx: ExportContext) -> None:
     monitoring_reports: dict[int, Report] = {}
     self_evaluations: dict[int, Report] = {}
     for report in reports.order_by("round__as_of", "pk"):
-        if latest_monitoring and report.round_id == latest_monitoring.pk:
+        if report.round_id in latest_ids:
             monitoring_reports[report.project_id] = report
         elif report.round_id in self_eval_ids:
             self_evaluations[report.project_id] = report
@@ -77,7 +84,7 @@ def contribute(ctx: ExportContext) -> None:
         if report is not None:
             entry["monitoring"] = {
                 "status": report.status,
-                "as_of": latest_monitoring.as_of.isoformat(),
+                "as_of": round_by_id[report.round_id].as_of.isoformat(),
                 "deviations": report.deviations,
                 "target_light": report.target_light or None,
                 "budget_warning": report.budget_warning or None,
@@ -101,21 +108,22 @@ def contribute(ctx: ExportContext) -> None:
         if line is not None
     }
     _contribute_actuals(ctx, round_by_id, live_lines)
+    # Department codes repeat across 区划: count by department id.
+    department_of = dict(ctx.projects.order_by().values_list("pk", "department_id"))
     total, monitored, evaluated = Counter(), Counter(), Counter()
-    for project_id, entry in ctx.project_entries.items():
-        code = entry["department_code"]
-        total[code] += 1
+    for project_id in ctx.project_entries:
+        department_id = department_of[project_id]
+        total[department_id] += 1
         report = monitoring_reports.get(project_id)
-        monitored[code] += bool(report and report.status in SUBMITTED_STATUSES)
+        monitored[department_id] += bool(report and report.status in SUBMITTED_STATUSES)
         report = self_evaluations.get(project_id)
-        evaluated[code] += bool(report and report.status in SUBMITTED_STATUSES)
-    for entry in ctx.department_entries.values():
-        code = entry["code"]
+        evaluated[department_id] += bool(report and report.status in SUBMITTED_STATUSES)
+    for department_id, entry in ctx.department_entries.items():
         entry["monitoring_completion_rate"] = format_rate(
-            completion_rate(monitored[code], total[code])
+            completion_rate(monitored[department_id], total[department_id])
         )
         entry["self_evaluation_completion_rate"] = format_rate(
-            completion_rate(evaluated[code], total[code])
+            completion_rate(evaluated[department_id], total[department_id])
         )
 
 

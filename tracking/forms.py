@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from budgets.models import Division
 from budgets.params import MAX_ID, validate_plausible_date
 
 from .choices import CauseCategory, Likelihood, Stage
@@ -31,9 +32,14 @@ def apply_workflow_error(form: forms.Form, error: WorkflowError) -> None:
             form.add_error(None, message)
 
 
-class RoundForm(forms.Form):
-    """Open a round: year, stage, cut-off date and deadline."""
+ALL_DIVISIONS = "全部（各有项目的区划各开一轮）"
 
+
+class RoundForm(forms.Form):
+    """Open a round: year, stage, cut-off date and deadline, for one 区划 the reviewer covers
+    or for each of them that has projects that year."""
+
+    division = forms.ChoiceField(label="区划", required=False)
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     stage = forms.ChoiceField(label="阶段", choices=Stage.choices)
     as_of = forms.DateField(
@@ -43,9 +49,17 @@ class RoundForm(forms.Form):
         label="填报截止日期", widget=DATE_WIDGET, validators=[validate_plausible_date]
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, divisions: list[Division] = (), **kwargs) -> None:
         kwargs.setdefault("initial", {"year": timezone.localdate().year})
         super().__init__(*args, **kwargs)
+        self.divisions = {d.code: d for d in divisions}
+        choices = [(d.code, f"{d.code} {d.name}") for d in divisions]
+        if len(choices) == 1:
+            self.fields["division"].initial = choices[0][0]
+        self.fields["division"].choices = [("", ALL_DIVISIONS), *choices]
+
+    def clean_division(self) -> Division | None:
+        return self.divisions.get(self.cleaned_data["division"])
 
 
 class DeadlineForm(forms.Form):

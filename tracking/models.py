@@ -8,7 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from budgets.fields import MoneyField
-from budgets.models import Department, Project
+from budgets.models import Department, Division, Project
 from performance.models import Indicator
 
 from .choices import (
@@ -42,8 +42,15 @@ INDICATOR_SNAPSHOT = (
 
 
 class Round(models.Model):
-    """A monitoring or self-evaluation round the finance bureau opens for a year."""
+    """A monitoring or self-evaluation round one finance bureau (区划) opens for a year.
 
+    A round serves the departments of its 区划 only: each bureau opens, chases and reviews
+    its own, and a project's reports live in the rounds of its department's 区划.
+    """
+
+    division = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="rounds", verbose_name="区划"
+    )
     year = models.PositiveSmallIntegerField("年度")
     stage = models.CharField("阶段", max_length=8, choices=Stage.choices)
     as_of = models.DateField("截至日期")
@@ -64,9 +71,11 @@ class Round(models.Model):
     class Meta:
         verbose_name = "填报轮次"
         verbose_name_plural = "填报轮次"
-        ordering = ["-year", "as_of", "stage"]
+        ordering = ["-year", "as_of", "stage", "division__code"]
         constraints = [
-            models.UniqueConstraint(fields=["year", "stage", "as_of"], name="round_unique"),
+            models.UniqueConstraint(
+                fields=["year", "stage", "as_of", "division"], name="round_unique_in_division"
+            ),
         ]
 
     def __str__(self) -> str:

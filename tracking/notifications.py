@@ -33,6 +33,7 @@ from django.db.models import Exists, F, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from budgets.access import covers_division
 from budgets.choices import Role
 from budgets.models import Project, User
 from budgets.rates import RED, format_amount, format_rate, time_progress
@@ -40,6 +41,7 @@ from budgets.selectors import project_figures, warning_thresholds
 
 from .choices import SUBMITTED_STATUSES, NotificationKind, ReportStatus
 from .models import Notification, Report, ReportTransition, Round
+from .services import WorkflowError, check_may_manage_rounds
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ EXECUTION_RED_BODY = (
 )
 MORE_PROJECTS = "……等共{count}个项目"
 EMAIL_LINK = "查看详情：{url}"
+CHASE_ROUND_CLOSED = "{round}已关闭，不能催办"
+CHASE_NOT_OVERDUE = "{round}的填报截止日期为{deadline}，尚未逾期，不能催办"
 
 # --- e-mail -----------------------------------------------------------------------------------
 # The catch-up re-enqueues e-mails left unsent this long after creation (the normal path has
@@ -247,14 +251,15 @@ class Pending:
 
 
 def pending_departments(rounds: Iterable[Round]) -> list[Pending]:
-    """Per round, the departments with projects whose report is not submitted (one query each)."""
+    """Per round, the departments of its 区划 with projects whose report is not submitted
+    (one query each)."""
     result: list[Pending] = []
     for round_ in rounds:
         submitted = Report.objects.filter(
             round=round_, project=OuterRef("pk"), status__in=SUBMITTED_STATUSES
         )
         rows = (
-            Project.objects.filter(year=round_.year)
+            Project.objects.filter(year=round_.year, department__division_id=round_.division_id)
             .filter(~Exists(submitted))
             .order_by("department__code", "code")
             .values_list("department_id", "department__code", "department__name", "code", "name")
@@ -280,7 +285,11 @@ def _staff_by_department(department_ids: Iterable[int]) -> dict[int, list[User]]
 
 
 def _reviewers() -> list[User]:
-    return list(User.objects.filter(is_active=True, role=Role.REVIEWER).order_by("username"))
+    return list(
+        User.objects.filter(is_active=True, role=Role.REVIEWER)
+        .select_related("division")
+        .order_by("username")
+    )
 
 
 def _staff_notification(pending: Pending, kind: str, today: date, user: User) -> Notification:
@@ -313,13 +322,25 @@ def _staff_notification(pending: Pending, kind: str, today: date, user: User) ->
 
 
 def _digest_notifications(overdue: list[Pending], today: date) -> list[Notification]:
+    """Each reviewer's digest of the late departments of the 区划 it covers (none: no digest)."""
     if not overdue:
         return []
+    digests = []
+    for reviewer in _reviewers():
+        covered = [p for p in overdue if covers_division(reviewer, p.round.division)]
+        if covered:
+            digests.append(_digest(reviewer, covered, today))
+    return digests
+
+
+def _digest(reviewer: User, overdue: list[Pending], today: date) -> Notification:
+    # Department codes repeat across 区划: a digest spanning several names them 区划/部门编码.
+    several = len({p.round.division_id for p in overdue}) > 1
     lines = [
         DIGEST_LINE.format(
             round=p.round,
             department=p.department_name,
-            code=p.department_code,
+            code=f"{p.round.division.code}/{p.department_code}" if several else p.department_code,
             count=len(p.projects),
             days=(today - p.round.deadline).days,
         )
@@ -330,22 +351,17 @@ def _digest_notifications(overdue: list[Pending], today: date) -> list[Notificat
     subject = DIGEST_SUBJECT.format(
         day=chinese_day(today), count=len({p.department_id for p in overdue})
     )
-    body = DIGEST_BODY.format(day=chinese_day(today), lines="\n".join(lines))
     # One round: its page shows which departments are late; several: the list of rounds.
-    link = round_link(single_round.pk if single_round else None)
-    return [
-        Notification(
-            recipient=reviewer,
-            kind=NotificationKind.OVERDUE_DIGEST,
-            round=single_round,
-            subject_key=DIGEST_KEY,
-            day=today,
-            subject=_subject(subject),
-            body=body,
-            link=link,
-        )
-        for reviewer in _reviewers()
-    ]
+    return Notification(
+        recipient=reviewer,
+        kind=NotificationKind.OVERDUE_DIGEST,
+        round=single_round,
+        subject_key=DIGEST_KEY,
+        day=today,
+        subject=_subject(subject),
+        body=DIGEST_BODY.format(day=chinese_day(today), lines="\n".join(lines)),
+        link=round_link(single_round.pk if single_round else None),
+    )
 
 
 def _execution_red_notifications(today: date) -> list[list[Notification]]:
@@ -420,7 +436,9 @@ def reminder_pass(*, today: date) -> list[Notification]:
     existing = _existing_keys(today)
     created: list[Notification] = []
 
-    rounds = Round.objects.filter(is_open=True).order_by("deadline", "pk")
+    rounds = (
+        Round.objects.filter(is_open=True).select_related("division").order_by("deadline", "pk")
+    )
     pending = pending_departments(rounds)
     due = [(p, staff_reminder_kind(p.round.deadline, today)) for p in pending]
     due = [(p, kind) for p, kind in due if kind]
@@ -441,6 +459,39 @@ def reminder_pass(*, today: date) -> list[Notification]:
 
     for group in _execution_red_notifications(today):
         batch = create_once(group, existing)
+        outbox.add(batch)
+        created += batch
+    return created
+
+
+# --- 催办: the reviewer chases a round's late departments now ----------------------------------
+
+
+def round_chase(*, round_: Round, user=None, today: date | None = None) -> list[Notification]:
+    """Send the `overdue` reminder to the staff of the round's late departments at once;
+    returns those created. Same key as the daily pass: at most one `overdue` per recipient,
+    round and day, however often either runs."""
+    check_may_manage_rounds(user, round_.division)
+    today = today or timezone.localdate()
+    if not round_.is_open:
+        raise WorkflowError(CHASE_ROUND_CLOSED.format(round=round_))
+    if not is_overdue(round_.deadline, today):
+        raise WorkflowError(
+            CHASE_NOT_OVERDUE.format(round=round_, deadline=chinese_day(round_.deadline))
+        )
+    outbox = Outbox()
+    existing = _existing_keys(today)
+    pending = pending_departments([round_])
+    staff = _staff_by_department(p.department_id for p in pending)
+    created: list[Notification] = []
+    for p in pending:
+        batch = create_once(
+            (
+                _staff_notification(p, NotificationKind.OVERDUE, today, member)
+                for member in staff.get(p.department_id, [])
+            ),
+            existing,
+        )
         outbox.add(batch)
         created += batch
     return created

@@ -14,8 +14,17 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from budgets.access import VIEW, department_ids, restrict
-from budgets.models import Adjustment, Payment, Project, User
+from budgets.access import (
+    NOTHING,
+    VIEW,
+    covered_division_filter,
+    covers_division,
+    department_ids,
+    is_admin,
+    is_reviewer,
+    restrict,
+)
+from budgets.models import Adjustment, Division, Payment, Project, User
 from budgets.rates import (
     BudgetFigures,
     format_amount,
@@ -83,8 +92,40 @@ class RoundProgress:
         return round_half_up(Decimal(self.done * 100) / Decimal(self.total))
 
 
+def round_filter(user) -> Q | None:
+    """The rounds the user may see: those of the 区划 a reviewer covers, of a staff member's
+    own department's 区划; None: every round (admins, reviewers of every 区划)."""
+    if is_admin(user):
+        return None
+    if is_reviewer(user):
+        return covered_division_filter(user)
+    if user.is_authenticated and user.is_active and user.department_id is not None:
+        return Q(division__departments__pk=user.department_id)
+    return NOTHING
+
+
+def rounds_visible(user) -> QuerySet[Round]:
+    """The rounds the user may see (a round of another bureau is a 404, never a bare get)."""
+    rounds = Round.objects.select_related("division")
+    condition = round_filter(user)
+    return rounds if condition is None else rounds.filter(condition)
+
+
+def divisions_with_projects(user, year: int | None = None) -> list[Division]:
+    """The 区划 with projects (that year) whose rounds the user may open; all for the operator."""
+    found = Division.objects.filter(
+        pk__in=Project.objects.filter(**({"year": year} if year is not None else {}))
+        .order_by()
+        .values("department__division")
+    ).order_by("code")
+    if user is None:
+        return list(found)
+    return [d for d in found if covers_division(user, d)]
+
+
 def rounds_for_user(user, *, open_only: bool = False) -> list[RoundProgress]:
-    """Every round (or the open ones) with progress over the departments the user may see."""
+    """Every round (or the open ones) of the user's 区划 with progress over the departments
+    the user may see."""
     allowed = department_ids(user, VIEW)
     scope = Q() if allowed is None else Q(reports__project__department__in=allowed)
 
@@ -92,25 +133,31 @@ def rounds_for_user(user, *, open_only: bool = False) -> list[RoundProgress]:
         condition = scope if status is None else scope & Q(reports__status=status)
         return Count("reports", filter=condition or None)
 
-    rounds = Round.objects.annotate(
-        started=counted(None),
-        submitted=counted(ReportStatus.SUBMITTED),
-        approved=counted(ReportStatus.APPROVED),
-        returned=counted(ReportStatus.RETURNED),
-    ).order_by("-year", "-as_of", "stage")
+    rounds = (
+        rounds_visible(user)
+        .annotate(
+            started=counted(None),
+            submitted=counted(ReportStatus.SUBMITTED),
+            approved=counted(ReportStatus.APPROVED),
+            returned=counted(ReportStatus.RETURNED),
+        )
+        .order_by("-year", "-as_of", "stage", "division__code")
+    )
     if open_only:
         rounds = rounds.filter(is_open=True)
-    totals = dict(
-        restrict(Project.objects.all(), user)
+    # A round counts the projects of its own 区划.
+    totals = {
+        (year, division): n
+        for year, division, n in restrict(Project.objects.all(), user)
         .order_by()
-        .values("year")
+        .values("year", "department__division")
         .annotate(n=Count("pk"))
-        .values_list("year", "n")
-    )
+        .values_list("year", "department__division", "n")
+    }
     return [
         RoundProgress(
             round=r,
-            total=totals.get(r.year, 0),
+            total=totals.get((r.year, r.division_id), 0),
             started=r.started,
             submitted=r.submitted,
             approved=r.approved,
@@ -139,9 +186,12 @@ class ProjectRow:
         return self.report.status if self.report else ""
 
 
-def round_projects(user, year: int, department_id: int | None = None) -> QuerySet[Project]:
-    """The year's projects the user may see, optionally of one department."""
-    projects = restrict(Project.objects.filter(year=year), user)
+def round_projects(user, round_: Round, department_id: int | None = None) -> QuerySet[Project]:
+    """The round's projects (its year's, of its 区划) the user may see, optionally of one
+    department."""
+    projects = restrict(
+        Project.objects.filter(year=round_.year, department__division_id=round_.division_id), user
+    )
     if department_id is not None:
         projects = projects.filter(department_id=department_id)
     return projects
@@ -201,7 +251,11 @@ def reports_for_user(user, action: str = VIEW) -> QuerySet[Report]:
     """Reports of the departments the user may act on, with what their pages show."""
     return restrict(
         Report.objects.select_related(
-            "round", "project__department", "project__unit", "submitted_by", "reviewed_by"
+            "round__division",
+            "project__department__division",
+            "project__unit",
+            "submitted_by",
+            "reviewed_by",
         ),
         user,
         action,

@@ -16,8 +16,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from budgets.access import STATEMENTS, may_access_department, sees_all_departments
-from budgets.models import Project
+from budgets.access import (
+    STATEMENTS,
+    VIEW,
+    covers_division,
+    is_reviewer,
+    may_access_department,
+    sees_several_departments,
+)
+from budgets.models import Division, Project
 from budgets.selectors import project_figures
 from performance.models import Indicator
 from performance.scoring import (
@@ -39,16 +46,24 @@ from .models import (
     ReportTransition,
     Round,
 )
+from .selectors import divisions_with_projects
 
 # --- messages -----------------------------------------------------------------------------------
 ROUND_DEADLINE_BEFORE_AS_OF = "填报截止日期不能早于截至日期"
 ROUND_AS_OF_OUTSIDE_YEAR = "截至日期必须在{year}年度内"
 ROUND_CLOSED = "该填报轮次已关闭，不能再填报"
 ROUND_NO_PERMISSION = "只有财政局审核人可以开启、关闭填报轮次或调整截止日期"
+ROUND_OTHER_DIVISION = "您无权管理{division}的填报轮次"
+ROUND_NO_DIVISION = "{year}年度没有任何区划有项目，无法开启轮次（请先导入项目，或指定区划）"
+ROUND_NO_COVERED_DIVISION = (
+    "{year}年度您所覆盖的区划都没有项目，无法开启轮次（请先导入项目，或指定区划）"
+)
+REPORT_OTHER_DIVISION = "项目“{project}”属于{project_division}，不能在{round_division}的轮次中填报"
 REPORT_NOT_EDITABLE = "报告{status}，不能再修改"
 REPORT_STALE = "报告已被他人修改（当前版本{current}，您编辑的是版本{yours}），请刷新页面后重新填写"
 REPORT_NO_PERMISSION = "您无权修改该项目的报告"
 REVIEW_NO_PERMISSION = "只有财政局审核人可以审核报告"
+REVIEW_OTHER_DIVISION = "您无权审核{division}的报告"
 REVIEW_OWN_REPORT = "不能审核自己提交的报告"
 REVIEW_NOT_SUBMITTED = "只有已提交的报告可以审核（当前：{status}）"
 RETURN_NEEDS_REASON = "退回时必须填写退回原因"
@@ -87,19 +102,16 @@ class WorkflowError(Exception):
 
 @transaction.atomic
 def round_open(
-    *, year: int, stage: str, as_of: date, deadline: date, user=None
+    *, year: int, stage: str, as_of: date, deadline: date, division: Division, user=None
 ) -> tuple[Round, bool]:
-    """Open (or re-open, moving the deadline) the round of year + stage + as-of."""
-    _check_may_manage_rounds(user)
-    if as_of.year != year:
-        message = ROUND_AS_OF_OUTSIDE_YEAR.format(year=year)
-        raise WorkflowError(message, {"as_of": message})
-    if deadline < as_of:
-        raise WorkflowError(ROUND_DEADLINE_BEFORE_AS_OF, {"deadline": ROUND_DEADLINE_BEFORE_AS_OF})
+    """Open (or re-open, moving the deadline) the round of year + stage + as-of of one 区划."""
+    check_may_manage_rounds(user, division)
+    _check_round_dates(year, as_of, deadline)
     round_, created = Round.objects.select_for_update().get_or_create(
         year=year,
         stage=stage,
         as_of=as_of,
+        division=division,
         defaults={"deadline": deadline, "opened_by": user, "is_open": True},
     )
     if not created and (round_.deadline != deadline or not round_.is_open):
@@ -110,14 +122,57 @@ def round_open(
     return round_, created
 
 
-def _check_may_manage_rounds(user) -> None:
-    """Rounds belong to the finance bureau; `user` None is the command-line operator."""
-    if user is not None and not sees_all_departments(user):
+@transaction.atomic
+def rounds_open(
+    *,
+    year: int,
+    stage: str,
+    as_of: date,
+    deadline: date,
+    division: Division | None = None,
+    user=None,
+) -> list[tuple[Round, bool]]:
+    """Open the round of one 区划, or one round for every 区划 (the user covers) that has
+    projects that year; all or none. Returns each round and whether it was created."""
+    if division is not None:
+        return [
+            round_open(
+                year=year, stage=stage, as_of=as_of, deadline=deadline, division=division, user=user
+            )
+        ]
+    check_may_manage_rounds(user)
+    _check_round_dates(year, as_of, deadline)
+    targets = list(divisions_with_projects(user, year))
+    if not targets:
+        bound = user is not None and is_reviewer(user) and user.division_id is not None
+        message = ROUND_NO_COVERED_DIVISION if bound else ROUND_NO_DIVISION
+        raise WorkflowError(message.format(year=year))
+    return [
+        round_open(year=year, stage=stage, as_of=as_of, deadline=deadline, division=d, user=user)
+        for d in targets
+    ]
+
+
+def _check_round_dates(year: int, as_of: date, deadline: date) -> None:
+    if as_of.year != year:
+        message = ROUND_AS_OF_OUTSIDE_YEAR.format(year=year)
+        raise WorkflowError(message, {"as_of": message})
+    if deadline < as_of:
+        raise WorkflowError(ROUND_DEADLINE_BEFORE_AS_OF, {"deadline": ROUND_DEADLINE_BEFORE_AS_OF})
+
+
+def check_may_manage_rounds(user, division: Division | None = None) -> None:
+    """Rounds belong to the finance bureau of their 区划; `user` None is the operator."""
+    if user is None:
+        return
+    if not sees_several_departments(user):
         raise PermissionDenied(ROUND_NO_PERMISSION)
+    if division is not None and not covers_division(user, division):
+        raise PermissionDenied(ROUND_OTHER_DIVISION.format(division=division.name))
 
 
 def round_close(*, round_: Round, user=None) -> Round:
-    _check_may_manage_rounds(user)
+    check_may_manage_rounds(user, round_.division)
     round_.is_open = False
     round_.closed_at = timezone.now()
     round_.save(update_fields=["is_open", "closed_at"])
@@ -126,7 +181,7 @@ def round_close(*, round_: Round, user=None) -> Round:
 
 def round_reopen(*, round_: Round, user=None) -> Round:
     """Open a closed round again, keeping its deadline."""
-    _check_may_manage_rounds(user)
+    check_may_manage_rounds(user, round_.division)
     round_.is_open = True
     round_.closed_at = None
     round_.save(update_fields=["is_open", "closed_at"])
@@ -135,7 +190,7 @@ def round_reopen(*, round_: Round, user=None) -> Round:
 
 def round_move_deadline(*, round_: Round, deadline: date, user=None) -> Round:
     """Move the deadline without opening or closing the round (round_open would reopen it)."""
-    _check_may_manage_rounds(user)
+    check_may_manage_rounds(user, round_.division)
     if deadline < round_.as_of:
         raise WorkflowError(ROUND_DEADLINE_BEFORE_AS_OF, {"deadline": ROUND_DEADLINE_BEFORE_AS_OF})
     round_.deadline = deadline
@@ -143,8 +198,13 @@ def round_move_deadline(*, round_: Round, deadline: date, user=None) -> Round:
     return round_
 
 
-def latest_monitoring_round(year: int) -> Round | None:
-    return Round.objects.filter(year=year, stage=Stage.MONITORING).order_by("-as_of").first()
+def latest_monitoring_round(year: int, division: Division | int) -> Round | None:
+    """The 区划's monitoring round of the year with the latest cut-off."""
+    return (
+        Round.objects.filter(year=year, stage=Stage.MONITORING, division=division)
+        .order_by("-as_of")
+        .first()
+    )
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -162,7 +222,17 @@ def _check_may_edit(report: Report, user) -> None:
 
 
 def report_get_or_create(*, round_: Round, project: Project) -> Report:
-    """The project's report of the round, created as a draft with its lights/score computed."""
+    """The project's report of the round, created as a draft with its lights/score computed;
+    only a round of the project's 区划 takes it."""
+    department = project.department
+    if department.division_id != round_.division_id:
+        raise WorkflowError(
+            REPORT_OTHER_DIVISION.format(
+                project=project.name,
+                project_division=department.division.name,
+                round_division=round_.division.name,
+            )
+        )
     report, created = Report.objects.get_or_create(round=round_, project=project)
     if created:
         # A new report shows its budget warning and points at once, not after the first save.
@@ -384,6 +454,10 @@ def _check_may_review(report: Report, user) -> None:
         return
     if not (user.is_superuser or user.role in (Role.REVIEWER, Role.ADMIN)):
         raise PermissionDenied(REVIEW_NO_PERMISSION)
+    # A bureau reviews the reports of the 区划 it covers only.
+    if not may_access_department(user, report.project.department_id, VIEW):
+        division = report.project.department.division
+        raise PermissionDenied(REVIEW_OTHER_DIVISION.format(division=division.name))
     if report.submitted_by_id == user.pk:
         raise WorkflowError(REVIEW_OWN_REPORT)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,14 +26,29 @@ from .models import Report, ReportIndicator, Round
 
 ACTUAL = "实际完成"
 UNKNOWN_STAGE = "阶段“{value}”无效，应为“运行监控”或“绩效自评”"
-ROUND_NOT_OPENED = "{year}年{stage}（截至{as_of}）的填报轮次尚未开启"
-ROUND_IS_CLOSED = "{year}年{stage}（截至{as_of}）的填报轮次已关闭"
+ROUND_NOT_OPENED = "区划{division}尚未开启{year}年{stage}（截至{as_of}）的填报轮次"
+ROUND_IS_CLOSED = "区划{division}的{year}年{stage}（截至{as_of}）填报轮次已关闭"
+OUTSIDE_ROUND_DIVISION = "项目“{code}”属于区划{division}，不属于本轮次的区划{round_division}"
 UNKNOWN_INDICATOR = "项目“{code}”没有{level1}“{name}”"
 REPORT_LOCKED = "项目“{code}”的{stage}报告{status}，不能再修改"
 BAD_CAUSE_CATEGORY = (
     "偏差原因类别“{value}”无效，应为：经费保障、制度保障、人员保障、硬件条件保障、其他"
 )
 DUPLICATE_ACTUAL = "与第{row}行是同一指标、阶段和截至日期"
+
+# Set while a round's page imports its sheet: rows must stay within that round's 区划.
+_WITHIN_ROUND: ContextVar[Round | None] = ContextVar("tracking_within_round", default=None)
+
+
+@contextmanager
+def within_round(round_: Round) -> Iterator[None]:
+    """Imports run inside refuse 实际完成 rows of projects outside the round's 区划."""
+    token = _WITHIN_ROUND.set(round_)
+    try:
+        yield
+    finally:
+        _WITHIN_ROUND.reset(token)
+
 
 _CATEGORY_RE = re.compile(r"^[【\[](?P<category>[^】\]]*)[】\]](?P<rest>.*)$", re.S)
 
@@ -85,7 +102,12 @@ class ActualSheet(Sheet):
         super().__init__(ctx)
         self.lookups = lookups(ctx)
         self.declared = declared_indicators(ctx)
-        self.rounds = {(r.year, r.stage, r.as_of): r for r in Round.objects.all()}
+        # A row goes to the round of its project's 区划 (import-workbook.md, 实际完成).
+        self.rounds = {
+            (r.year, r.stage, r.as_of, r.division.code): r
+            for r in Round.objects.select_related("division")
+        }
+        self.within = _WITHIN_ROUND.get()
         self.indicators: dict[int, dict[tuple[str, str], Indicator]] = {}
         self.reports: dict[tuple[int, int], StoredReport] = {}
         self.seen: dict[tuple, int] = {}
@@ -162,11 +184,20 @@ class ActualSheet(Sheet):
         if project is None or project.id is None:
             row.problem("项目编码", UNKNOWN_PROJECT.format(code=code, year=year))
             return None
-        if not self.ctx.may_change(self.lookups.department_id(project.department_code), STATEMENTS):
+        if not self.ctx.may_change(self.lookups.department_id(project.department), STATEMENTS):
             row.problem("项目编码", NO_PERMISSION_DEPARTMENT.format(code=project.department_code))
             return None
-        round_ = self.rounds.get((year, stage, as_of))
-        shown = dict(year=year, stage=stage, as_of=as_of.isoformat())
+        division = project.department.division
+        if self.within is not None and division != self.within.division.code:
+            row.problem(
+                "项目编码",
+                OUTSIDE_ROUND_DIVISION.format(
+                    code=code, division=division, round_division=self.within.division.code
+                ),
+            )
+            return None
+        round_ = self.rounds.get((year, stage, as_of, division))
+        shown = dict(year=year, stage=stage, as_of=as_of.isoformat(), division=division)
         if round_ is None:
             row.problem("截至日期", ROUND_NOT_OPENED.format(**shown))
             return None
@@ -289,8 +320,12 @@ def _sheet_rows(rounds: list[Round], indicators: list[Indicator], skip=None) -> 
             report__round__in=rounds, indicator__in=[i.pk for i in indicators]
         ).select_related("report")
     }
+    # A project reports in the rounds of its own 区划 only.
+    by_division: dict[int, list[Indicator]] = {}
+    for i in indicators:
+        by_division.setdefault(i.project.department.division_id, []).append(i)
     for round_ in rounds:
-        for i in indicators:
+        for i in by_division.get(round_.division_id, []):
             line = lines.get((round_.pk, i.pk))
             if line is None and not round_.is_open:
                 continue
@@ -319,7 +354,7 @@ def _sheet_rows(rounds: list[Round], indicators: list[Indicator], skip=None) -> 
 def _indicators_of(projects) -> list[Indicator]:
     return list(
         Indicator.objects.filter(project__in=projects)
-        .select_related("project")
+        .select_related("project__department")
         .order_by("project__department__code", "project__code", "position", "id")
     )
 

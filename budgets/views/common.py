@@ -5,15 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .. import rates
-from ..access import FACTS, may_access_department, restrict, sees_all_departments
-from ..models import Department, User
+from ..access import (
+    FACTS,
+    covered_division_filter,
+    covers_division,
+    may_access_department,
+    restrict,
+    sees_several_departments,
+)
+from ..models import Department, Division, User
+from ..params import IGNORED, division_param
 from ..selectors import WarningThresholds
 
 PAGE_SIZE = 50
+DIVISION_NOT_COVERED = "区划“{code}”不在您的查看范围内"
 WARNING_LABELS = {
     rates.GREEN: "正常",
     rates.YELLOW: "黄色预警",
@@ -83,16 +93,45 @@ class Execution:
         return WARNING_LABELS.get(self.warning, "")
 
 
-def department_choices(request: HttpRequest) -> QuerySet[Department] | None:
-    """Departments to choose from; None for staff, whose department is fixed."""
-    if not sees_all_departments(request.user):
+def department_choices(
+    request: HttpRequest, division: str | None = None
+) -> QuerySet[Department] | None:
+    """Departments to choose from (of one 区划 when given); None for staff, whose department
+    is fixed."""
+    if not sees_several_departments(request.user):
         return None
-    return restrict(Department.objects.order_by("code"), request.user, department_field="pk")
+    departments = Department.objects.select_related("division").order_by("division__code", "code")
+    if division is not None:
+        departments = departments.filter(division__code=division)
+    return restrict(departments, request.user, department_field="pk")
+
+
+def division_choices(request: HttpRequest) -> list[Division]:
+    """The 区划 of the departments the user may choose from, when there are several; else
+    none, and pages neither offer a 区划 filter nor name departments' 区划 (one query)."""
+    if not sees_several_departments(request.user):
+        return []
+    found = Division.objects.filter(departments__isnull=False).distinct().order_by("code")
+    condition = covered_division_filter(request.user, "")
+    if condition is not None:
+        found = found.filter(condition)
+    found = list(found)
+    return found if len(found) > 1 else []
+
+
+def chosen_division(request: HttpRequest) -> str | None:
+    """The 区划 code of ?division=; a bad code or one the user does not cover is ignored
+    with a message."""
+    code = division_param(request)
+    if code is not None and not covers_division(request.user, code):
+        messages.warning(request, IGNORED.format(message=DIVISION_NOT_COVERED.format(code=code)))
+        return None
+    return code
 
 
 def basic_department_for(user: User, chosen: Department | None) -> Department | None:
     """Whose basic expenditure the page offers to record: the chosen department, or staff's own."""
-    department = chosen if chosen is not None or sees_all_departments(user) else user.department
+    department = chosen if chosen is not None or sees_several_departments(user) else user.department
     if department is None or not may_access_department(user, department, FACTS):
         return None
     return department

@@ -15,12 +15,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from ..access import FACTS, department_ids, restrict, sees_all_departments
+from ..access import FACTS, department_ids, restrict, sees_several_departments
 from ..forms import AdjustmentForm, PaymentFilterForm, PaymentForm
 from ..models import Department, Payment, Project
 from ..params import BadParameter, bad_request, page_param, parse_id, parse_year
 from ..services import adjustment_save, payment_delete, payment_save
-from .common import PAGE_SIZE, amount, basic_department_for, department_choices
+from .common import (
+    PAGE_SIZE,
+    amount,
+    basic_department_for,
+    chosen_division,
+    department_choices,
+    division_choices,
+)
 
 PAYMENT_SAVED = "已保存支出凭证“{voucher}”"
 PAYMENT_DELETED = "已删除支出凭证“{voucher}”"
@@ -30,11 +37,13 @@ ADJUSTMENT_SAVED = "已保存预算调整“{number}”"
 def _basic_department(request: HttpRequest) -> Department:
     """The department of a basic-expenditure payment: ?department=<id>, staff default own.
     Raises BadParameter for an id that is not one."""
-    allowed = restrict(Department.objects.all(), request.user, FACTS, department_field="pk")
+    allowed = restrict(
+        Department.objects.select_related("division"), request.user, FACTS, department_field="pk"
+    )
     raw = request.GET.get("department") or request.POST.get("department")
     if department_id := parse_id(raw, label="部门"):
         return get_object_or_404(allowed, pk=department_id)
-    if request.user.department_id and not sees_all_departments(request.user):
+    if request.user.department_id and not sees_several_departments(request.user):
         return get_object_or_404(allowed, pk=request.user.department_id)
     raise Http404
 
@@ -63,7 +72,8 @@ def payment_create(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     project = None
     if pk is not None:
         project = get_object_or_404(
-            restrict(Project.objects.select_related("department"), request.user, FACTS), pk=pk
+            restrict(Project.objects.select_related("department__division"), request.user, FACTS),
+            pk=pk,
         )
         department = project.department
     year = None
@@ -99,7 +109,9 @@ def payment_create(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(
-        restrict(Payment.objects.select_related("department", "project"), request.user, FACTS),
+        restrict(
+            Payment.objects.select_related("department__division", "project"), request.user, FACTS
+        ),
         pk=pk,
     )
     initial = {
@@ -138,7 +150,9 @@ def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def payment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(
-        restrict(Payment.objects.select_related("department", "project"), request.user, FACTS),
+        restrict(
+            Payment.objects.select_related("department__division", "project"), request.user, FACTS
+        ),
         pk=pk,
     )
     if request.method == "POST":
@@ -156,7 +170,7 @@ def payment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(
-        restrict(Project.objects.select_related("department"), request.user, FACTS), pk=pk
+        restrict(Project.objects.select_related("department__division"), request.user, FACTS), pk=pk
     )
     form = AdjustmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -174,11 +188,20 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     visible = restrict(Payment.objects.all(), user)
     years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
-    form = PaymentFilterForm(request.GET, years=years, departments=department_choices(request))
+    divisions = division_choices(request)
+    division = chosen_division(request)
+    form = PaymentFilterForm(
+        request.GET,
+        years=years,
+        departments=department_choices(request, division),
+        with_division=bool(divisions),
+    )
     form.is_valid()
     cleaned = getattr(form, "cleaned_data", {})
     year = cleaned.get("year") or (years[0] if years else timezone.localdate().year)
     payments = visible.filter(year=year)
+    if division is not None:
+        payments = payments.filter(department__division__code=division)
     department = cleaned.get("department")
     if department is not None:
         payments = payments.filter(department=department)
@@ -191,7 +214,9 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         payments = payments.filter(Q(voucher__icontains=search) | Q(summary__icontains=search))
     total = payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     page = Paginator(
-        payments.select_related("department", "project").order_by("-date", "voucher", "pk"),
+        payments.select_related("department__division", "project").order_by(
+            "-date", "voucher", "pk"
+        ),
         PAGE_SIZE,
     ).get_page(page_param(request))
     changeable = department_ids(user, FACTS)
@@ -204,6 +229,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             for p in page.object_list
         ],
         "total": amount(total),
+        "divisions": divisions,
+        "division": division,
         "basic_department": basic_department_for(user, department),
     }
     return render(request, "budgets/payment_list.html", context)

@@ -30,7 +30,9 @@ from .common import (
     Execution,
     amount,
     basic_department_for,
+    chosen_division,
     department_choices,
+    division_choices,
     percent_css,
     rate_text,
 )
@@ -50,7 +52,7 @@ ORDERINGS = {
     "executed": "executed_total",
     "rate": "execution_sort",
 }
-DEFAULT_ORDERING = ("department__code", "code", "pk")
+DEFAULT_ORDERING = ("department__division__code", "department__code", "code", "pk")
 
 
 def _ordering(sort: str) -> tuple[Any, ...]:
@@ -91,11 +93,14 @@ def project_list(request: HttpRequest) -> HttpResponse:
     visible = restrict(Project.objects.all(), user)
     years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
     today = timezone.localdate()
+    divisions = division_choices(request)
+    division = chosen_division(request)
     form = ProjectFilterForm(
         request.GET,
         years=years,
-        departments=department_choices(request),
+        departments=department_choices(request, division),
         default_year=years[0] if years else today.year,
+        with_division=bool(divisions),
     )
     form.is_valid()
     cleaned = getattr(form, "cleaned_data", {})
@@ -105,6 +110,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
     thresholds = warning_thresholds()
 
     projects = visible.filter(year=year)
+    if division is not None:
+        projects = projects.filter(department__division__code=division)
     department = cleaned.get("department")
     if department is not None:
         projects = projects.filter(department=department)
@@ -134,7 +141,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         thresholds,
     )
     sort = cleaned.get("sort") or ""
-    ordered = projects.select_related("department").order_by(*_ordering(sort))
+    ordered = projects.select_related("department__division").order_by(*_ordering(sort))
     paginator = Paginator(ordered, PAGE_SIZE)
     # The aggregate already counted the rows: spare the paginator its COUNT query.
     paginator.count = sums["n"]
@@ -166,6 +173,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "count": sums["n"],
         "sort": sort,
         "headers": _sort_headers(sort),
+        "divisions": divisions,
+        "division": division,
         "fixed_department": None if "department" in form.fields else user.department,
         "basic_department": basic_department_for(user, department),
     }
@@ -283,7 +292,8 @@ def project_history(project: Project, limit: int = HISTORY_LIMIT) -> list[Histor
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One project: its budget facts and rates, adjustments, payments and audit history."""
     project = get_object_or_404(
-        restrict(Project.objects.select_related("department", "unit"), request.user), pk=pk
+        restrict(Project.objects.select_related("department__division", "unit"), request.user),
+        pk=pk,
     )
     as_of = default_as_of(project.year)
     as_of_error = ""

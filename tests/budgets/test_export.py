@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
+import openpyxl
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from budgets.divisions import BAD_CODE
 from budgets.export import build_export
 from budgets.exporter import write_workbook
 from budgets.importer import run_import
@@ -25,6 +28,8 @@ from budgets.models import (
     Unit,
     WarningSettings,
 )
+from budgets.selectors import UNKNOWN_DIVISION
+from tests.bureaus import HONGQI, XIXIA, two_bureaus
 from tests.factories import (
     AdjustmentFactory,
     DepartmentBudgetFactory,
@@ -376,3 +381,89 @@ def test_texts_that_look_like_formulas_are_exported_as_text_and_re_import_unchan
     result = run_import(exported, dry_run=True)
     assert result.ok, [str(p) for p in result.problems]
     assert {action for _, action in result.counts} == {"unchanged"}
+
+
+# --- 区划: each department names its bureau; --division exports one ------------------------
+
+
+@pytest.mark.django_db
+def test_departments_carry_their_division_and_projects_its_code(db):
+    bureaus = two_bureaus()
+    document = build_export(year=2024, as_of=AS_OF)
+    assert [(d["division"], d["code"]) for d in document["departments"]] == [
+        ({"code": HONGQI, "name": "红旗区"}, "060"),
+        ({"code": XIXIA, "name": "西峡县"}, "060"),
+    ]
+    assert [
+        (p["division_code"], p["department_code"], p["code"]) for p in document["projects"]
+    ] == [
+        (HONGQI, "060", bureaus.hongqi.project.code),
+        (XIXIA, "060", bureaus.xixia.project.code),
+    ]
+
+
+def export_command(*args: str) -> str:
+    out = StringIO()
+    call_command("export_workbook", "--year", "2024", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_division_option_limits_the_json_to_that_divisions_departments(db):
+    bureaus = two_bureaus()
+    document = json.loads(
+        export_command("--format", "json", "--as-of", "2024-07-31", "--division", XIXIA)
+    )
+    assert [d["division"]["code"] for d in document["departments"]] == [XIXIA]
+    assert [p["code"] for p in document["projects"]] == [bureaus.xixia.project.code]
+    assert document == build_export(
+        year=2024, as_of=AS_OF, division=bureaus.xixia.department.division
+    )
+
+
+@pytest.mark.django_db
+def test_the_division_option_takes_exactly_that_division_not_the_ones_below(db, department_a):
+    two_bureaus()
+    DepartmentBudgetFactory(department=department_a, basic_expenditure=D(1))
+    # 新乡市 (410700): its own 309, not 红旗区 (410702) below it.
+    document = json.loads(export_command("--format", "json", "--division", "410700"))
+    assert [(d["division"]["code"], d["code"]) for d in document["departments"]] == [
+        ("410700", "309")
+    ]
+    assert document["projects"] == []
+    # 河南省 has no department of its own.
+    assert (
+        json.loads(export_command("--format", "json", "--division", "410000"))["departments"] == []
+    )
+
+
+@pytest.mark.django_db
+def test_the_division_option_limits_the_workbook_too(db, tmp_path):
+    bureaus = two_bureaus()
+    DepartmentBudgetFactory(department=bureaus.hongqi.department, basic_expenditure=D(3))
+    DepartmentBudgetFactory(department=bureaus.xixia.department, basic_expenditure=D(4))
+    output = tmp_path / "hongqi.xlsx"
+    export_command("--format", "xlsx", "--division", HONGQI, "--output", str(output))
+    workbook = openpyxl.load_workbook(output, read_only=True)
+    rows = {
+        sheet.title: list(sheet.iter_rows(min_row=2, values_only=True))
+        for sheet in workbook.worksheets
+    }
+    assert [row[5] for row in rows["项目"]] == [bureaus.hongqi.project.code]
+    assert {row[-1] for row in rows["项目"] + rows["部门预算"] + rows["支出"]} == {HONGQI}
+    assert [row[2] for row in rows["部门预算"]] == [3]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("411325", UNKNOWN_DIVISION.format(code="411325")),
+        ("4113", BAD_CODE.format(code="4113")),
+    ],
+)
+@pytest.mark.django_db
+def test_an_unknown_or_bad_division_is_refused(db, code, message):
+    two_bureaus()
+    with pytest.raises(CommandError) as caught:
+        export_command("--format", "json", "--division", code)
+    assert str(caught.value) == message

@@ -307,8 +307,15 @@ def test_a_missing_required_column_is_named_on_the_header_row(tmp_path):
 
 @pytest.mark.django_db
 def test_headers_may_have_spaces_extra_columns_and_any_order(tmp_path):
-    header = [" 项目编码", "备注", *reversed(PROJECT_HEADER[:5]), "项目名称 ", "年初预算"]
-    row = ["P1", "ignored", "本级", "309002", "新乡市医疗保障局", "309", 2024, "项目一", 5]
+    header = [
+        " 项目编码",
+        "备注",
+        *reversed(PROJECT_HEADER[:5]),
+        "项目名称 ",
+        "年初预算",
+        " 区划编码",
+    ]
+    row = ["P1", "ignored", "本级", "309002", "新乡市医疗保障局", "309", 2024, "项目一", 5, 410700]
     path = make_workbook(tmp_path / "p.xlsx", {" 项目 ": [header, row]})
     result = run_import(path)
     assert result.ok, messages(result)
@@ -362,7 +369,7 @@ def test_rows_outside_a_stale_dimension_record_are_still_read(tmp_path):
         for info in src.infolist():
             data = src.read(info)
             if info.filename.startswith("xl/worksheets/"):
-                data = data.replace(b'<dimension ref="A1:J3" />', b'<dimension ref="A1" />')
+                data = data.replace(b'<dimension ref="A1:K3" />', b'<dimension ref="A1" />')
                 assert b'<dimension ref="A1" />' in data
             out.writestr(info, data)
     result = run_import(stale)

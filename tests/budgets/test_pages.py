@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from tests.bureaus import two_bureaus
 from tests.factories import PASSWORD
 
 PROTECTED_URLS = ["/", "/admin/", "/admin/budgets/project/"]
@@ -100,6 +103,36 @@ def test_staff_see_only_their_own_department_on_home(client_of, alice, departmen
 def test_the_reviewer_sees_every_department_on_home(client_of, rita, department_a, department_b):
     html = client_of(rita).get("/").content.decode()
     assert department_a.name in html and department_b.name in html
+
+
+def who_of(html: str) -> str:
+    return re.search(r'<p class="muted" id="who">(.*?)</p>', html, re.S).group(1)
+
+
+def test_home_shows_a_reviewers_division_and_its_departments_by_division(client_of, db):
+    bureaus = two_bureaus()
+    html = client_of(bureaus.city).get("/").content.decode()
+    assert who_of(html) == (
+        "当前角色：财政局审核人，所属区划：410700 新乡市（含下级：同时审核其下各级区划）"
+    )
+    assert "红旗区医疗保障局" in html and "西峡县医疗保障局" not in html
+    html = client_of(bureaus.hongqi.reviewer).get("/").content.decode()
+    assert who_of(html) == "当前角色：财政局审核人，所属区划：410702 红旗区（不含下级）"
+    assert "<th>区划</th>" not in html
+    html = client_of(bureaus.province).get("/").content.decode()
+    assert "<td>410702 红旗区</td><td>060</td>" in html
+    assert "<td>411323 西峡县</td><td>060</td>" in html
+    assert "财政局审核人 · 河南省（含下级）" in html  # the header
+
+
+def test_home_says_a_reviewer_without_division_sees_every_division(client_of, rita):
+    html = client_of(rita).get("/").content.decode()
+    assert who_of(html) == "当前角色：财政局审核人，所属区划：未指定，可查看全部区划"
+
+
+def test_home_names_the_division_of_a_staff_members_department(client_of, alice):
+    html = client_of(alice).get("/").content.decode()
+    assert who_of(html) == "当前角色：单位经办人，所属部门：309 新乡市医疗保障局（410700 新乡市）"
 
 
 def test_staff_cannot_enter_the_admin_site(client_of, alice):

@@ -21,16 +21,20 @@ from budgets.params import (
     LAST_YEAR,
     MAX_ID,
     NOT_A_DATE,
+    NOT_A_DIVISION,
     NOT_A_YEAR,
     NOT_AN_ID,
     NOT_AN_INTEGER,
     BadParameter,
     bad_request,
     date_param,
+    division_param,
+    find_department,
     id_param,
     int_param,
     page_param,
     parse_date,
+    parse_division,
     parse_id,
     parse_int,
     parse_year,
@@ -38,6 +42,7 @@ from budgets.params import (
     validate_plausible_date,
     year_param,
 )
+from tests.bureaus import two_bureaus
 from tests.tracking.season import (
     ALL_REACHED,
     ON_TRACK,
@@ -164,6 +169,37 @@ def test_the_plausible_date_validator_names_the_date():
     ]
 
 
+@pytest.mark.parametrize("text", ["410702", " 411323 ", "110101"])
+def test_it_reads_a_division_code(text):
+    assert parse_division(text) == text.strip()
+
+
+@pytest.mark.parametrize("text", ["4107", "41070２", "000000", "410702/060", "1" * 5000])
+def test_it_refuses_what_is_not_a_division_code(text):
+    with pytest.raises(BadParameter) as caught:
+        parse_division(text, label="区划")
+    assert caught.value.message == NOT_A_DIVISION.format(label="区划", value=shown(text.strip()))
+
+
+def test_a_department_is_found_by_division_and_code_or_by_a_bare_code(db):
+    bureaus = two_bureaus()
+    hongqi, xixia = bureaus.hongqi.department, bureaus.xixia.department
+    both = [hongqi, xixia]
+    assert find_department("410702/060", both) == hongqi
+    assert find_department(" 411323 / 060 ", both) == xixia
+    assert find_department("060", [xixia]) == xixia
+    assert find_department("410703/060", both) is None
+    assert find_department("061", both) is None
+    with pytest.raises(BadParameter) as caught:
+        find_department("060", both)
+    assert caught.value.message == (
+        "部门编码“060”在多个区划中都有：410702/060、411323/060，请写成“区划编码/部门编码”"
+    )
+    with pytest.raises(BadParameter) as caught:
+        find_department("4107/060", both)
+    assert caught.value.message == NOT_A_DIVISION.format(label="区划", value="4107")
+
+
 # --- the query-string helpers: a bad filter is ignored with a message --------------------------
 
 
@@ -188,7 +224,9 @@ def test_a_good_query_value_is_read_silently():
     assert date_param(request, "as_of") == date(2024, 7, 31)
     assert int_param(request, "page", minimum=1) == 3
     assert id_param(request, "department") is None
+    assert division_param(request) is None
     assert said(request) == []
+    assert division_param(get("division=410702")) == "410702"
 
 
 def test_a_bad_query_value_is_ignored_with_a_message():
@@ -203,6 +241,9 @@ def test_a_bad_query_value_is_ignored_with_a_message():
         "截至日期“9999-99-99”无效，应为2000—2100年之间的日期（YYYY-MM-DD），已忽略",
         "页码“x”无效，应为整数，已忽略",
     ]
+    request = get("division=4107")
+    assert division_param(request) is None
+    assert said(request) == ["区划“4107”无效，应为6位数字的区划编码（GB/T 2260，如410702），已忽略"]
 
 
 @pytest.mark.parametrize(
@@ -310,6 +351,7 @@ GET_CASES = [
     Case("project list year", lambda w: reverse("budgets:project_list"), "year"),
     Case("project list as_of", lambda w: reverse("budgets:project_list"), "as_of"),
     Case("project list department", lambda w: reverse("budgets:project_list"), "department"),
+    Case("project list division", lambda w: reverse("budgets:project_list"), "division"),
     Case("project list page", lambda w: reverse("budgets:project_list"), "page"),
     Case(
         "project as_of",
@@ -323,6 +365,7 @@ GET_CASES = [
     ),
     Case("payment list year", lambda w: reverse("budgets:payment_list"), "year"),
     Case("payment list department", lambda w: reverse("budgets:payment_list"), "department"),
+    Case("payment list division", lambda w: reverse("budgets:payment_list"), "division"),
     Case("payment list page", lambda w: reverse("budgets:payment_list"), "page"),
     Case("basic payment department", lambda w: reverse("budgets:payment_create"), "department"),
     Case("target review year", lambda w: reverse("performance:review_list"), "year"),

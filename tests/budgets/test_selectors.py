@@ -1,4 +1,5 @@
-"""Budget figures of projects and departments as of a date, in a fixed number of queries."""
+"""Reads of the budgets app: figures as of a date in a fixed number of queries; departments
+and 区划 named in commands and filters."""
 
 from __future__ import annotations
 
@@ -8,17 +9,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 
-from budgets.models import Department, Project, WarningSettings
+from budgets.access import restrict
+from budgets.models import Department, Division, Project, WarningSettings
 from budgets.rates import BudgetFigures
 from budgets.selectors import (
+    DEPARTMENT_IN_SEVERAL_DIVISIONS,
+    UNKNOWN_DIVISION,
+    UNKNOWN_DIVISION_ANYWHERE,
     default_as_of,
+    department_by_ref,
     department_figures,
+    division_by_code,
     project_figures,
     warning_thresholds,
     with_figures,
 )
+from tests.bureaus import HONGQI, XIXIA, two_bureaus
 from tests.factories import (
     AdjustmentFactory,
     DepartmentBudgetFactory,
@@ -216,3 +225,59 @@ def test_warning_thresholds_default_to_80_and_60_percent_and_follow_the_settings
         D("0.9"),
         D("0.5"),
     )
+
+
+# --- naming a department or a 区划 in commands and filters -----------------------------------
+
+
+@pytest.mark.django_db
+def test_a_department_is_found_by_division_and_code():
+    bureaus = two_bureaus()
+    assert department_by_ref(f"{XIXIA}/060") == bureaus.xixia.department
+    assert department_by_ref(f" {XIXIA} / 060 ") == bureaus.xixia.department
+
+
+@pytest.mark.django_db
+def test_a_bare_code_is_ambiguous_only_among_the_departments_given():
+    bureaus = two_bureaus()
+    with pytest.raises(ValidationError) as caught:
+        department_by_ref("060")
+    assert caught.value.messages == [
+        DEPARTMENT_IN_SEVERAL_DIVISIONS.format(
+            code="060", refs=f"{HONGQI}/060、{XIXIA}/060", example=f"{HONGQI}/060"
+        )
+    ]
+    # 西峡县's reviewer sees one 060 only: the bare code is enough.
+    covered = restrict(Department.objects.all(), bureaus.xixia.reviewer, department_field="pk")
+    assert department_by_ref("060", covered) == bureaus.xixia.department
+    with pytest.raises(ValidationError) as caught:
+        department_by_ref(f"{HONGQI}/060", covered)
+    assert caught.value.messages == [f"部门编码“{HONGQI}/060”不存在"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("4107/060", "区划编码“4107”无效，应为6位数字（GB/T 2260，如410702）"),
+        ("999", "部门编码“999”不存在"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_bad_or_unknown_department_reference_is_refused(text, message):
+    with pytest.raises(ValidationError) as caught:
+        department_by_ref(text)
+    assert caught.value.messages == [message]
+
+
+@pytest.mark.django_db
+def test_a_division_is_set_up_from_gbt_2260_only_when_asked_and_known():
+    with pytest.raises(ValidationError) as caught:
+        division_by_code("411323")
+    assert caught.value.messages == [UNKNOWN_DIVISION.format(code="411323")]
+    assert not Division.objects.exists()
+    xixia = division_by_code("411323", create=True)
+    assert (xixia.name, xixia.parent.name) == ("西峡县", "南阳市")
+    assert division_by_code("411323") == xixia
+    with pytest.raises(ValidationError) as caught:
+        division_by_code("419999", create=True)
+    assert caught.value.messages == [UNKNOWN_DIVISION_ANYWHERE.format(code="419999")]

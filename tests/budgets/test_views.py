@@ -21,6 +21,7 @@ from budgets.services import (
     PROJECT_NOT_IN_YEAR,
     VOUCHER_TAKEN,
 )
+from tests.bureaus import two_bureaus
 from tests.factories import AdjustmentFactory, PaymentFactory, ProjectFactory
 
 from .workbooks import database_state
@@ -633,3 +634,145 @@ def test_the_finance_bureau_records_payments_and_adjustments_in_the_pages(
     assert post_adjustment(client, project_b).status_code == 302
     assert Payment.objects.get().history.get().history_user == rita
     assert project_b.adjustments.get().amount == Decimal(-20)
+
+
+# --- two finance bureaus (区划) whose departments share the code 060 -------------------------
+
+
+@pytest.fixture
+def bureaus(db):
+    return two_bureaus()
+
+
+def bureau_urls(bureau) -> list[tuple[str, dict]]:
+    """Every page and form of one bureau's project and payments, with what a POST would send."""
+    payment = {"voucher": "记-9999", "date": "2024-05-01", "amount": "5"}
+    adjustment = {"document_number": "豫财预〔2024〕9号", "date": "2024-05-01", "amount": "5"}
+    project = bureau.project
+    return [
+        (reverse("budgets:project_detail", args=[project.pk]), {}),
+        (reverse("budgets:payment_create", args=[project.pk]), payment),
+        (reverse("budgets:adjustment_create", args=[project.pk]), adjustment),
+        (
+            reverse("budgets:payment_create") + f"?department={project.department_id}&year=2024",
+            payment,
+        ),
+        (reverse("budgets:payment_edit", args=[bureau.payment.pk]), payment),
+        (reverse("budgets:payment_delete", args=[bureau.payment.pk]), {}),
+    ]
+
+
+@pytest.mark.parametrize("actor", ["reviewer", "staff"])
+def test_a_bureau_cannot_reach_or_post_any_page_of_another_bureaus_department(
+    client_of, bureaus, actor
+):
+    pairs = [
+        (client_of(getattr(own, actor)), own, other)
+        for own, other in ((bureaus.hongqi, bureaus.xixia), (bureaus.xixia, bureaus.hongqi))
+    ]
+    before = database_state()
+    for client, own, other in pairs:
+        for url, data in bureau_urls(other):
+            assert client.get(url).status_code == 404, url
+            assert client.post(url, data).status_code == 404, url
+        # The same pages of its own 060 open.
+        for url, _ in bureau_urls(own):
+            assert client.get(url).status_code == 200, url
+    assert database_state() == before
+
+
+def test_a_city_bureau_with_subordinates_reaches_its_counties_but_not_another_citys(
+    client_of, bureaus
+):
+    client = client_of(bureaus.city)
+    for url, _ in bureau_urls(bureaus.hongqi):
+        assert client.get(url).status_code == 200, url
+    for url, _ in bureau_urls(bureaus.xixia):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_bureau_lists_only_its_own_060_even_when_asking_for_the_other(client_of, bureaus):
+    client = client_of(bureaus.hongqi.reviewer)
+    other = bureaus.xixia.department.pk
+    html = html_of(client.get(list_url(department=str(other), as_of=AS_OF)))
+    assert listed_codes(html) == [bureaus.hongqi.project.code]
+    assert "西峡县" not in html.split("<table")[1]
+    payments = html_of(client.get(reverse("budgets:payment_list") + f"?department={other}"))
+    assert "红旗区医疗保障局" in payments and "西峡县医疗保障局" not in payments
+
+
+def test_one_bureau_is_offered_its_departments_without_a_division_filter(client_of, bureaus):
+    html = html_of(client_of(bureaus.hongqi.reviewer).get(list_url(as_of=AS_OF)))
+    assert 'name="division"' not in html
+    assert ">060 红旗区医疗保障局</option>" in html
+    assert "西峡县医疗保障局" not in html
+
+
+def test_a_bureau_of_several_divisions_labels_departments_with_their_division(client_of, bureaus):
+    client = client_of(bureaus.province)
+    for url in (list_url(as_of=AS_OF), reverse("budgets:payment_list")):
+        html = html_of(client.get(url))
+        assert ">红旗区 · 060 红旗区医疗保障局</option>" in html, url
+        assert ">西峡县 · 060 西峡县医疗保障局</option>" in html, url
+        assert '<option value="410702">410702 红旗区</option>' in html, url
+        assert '<option value="411323">411323 西峡县</option>' in html, url
+    rows = html_of(client.get(list_url(as_of=AS_OF)))
+    assert listed_codes(rows) == [bureaus.hongqi.project.code, bureaus.xixia.project.code]
+    assert "<td>西峡县 · 西峡县医疗保障局</td>" in rows
+
+
+def test_the_division_filter_narrows_the_lists_and_their_department_choices(client_of, bureaus):
+    client = client_of(bureaus.province)
+    html = html_of(client.get(list_url(division="411323", as_of=AS_OF)))
+    assert listed_codes(html) == [bureaus.xixia.project.code]
+    assert '<option value="411323" selected>' in html
+    assert "红旗区 · 060" not in html
+    payments = html_of(client.get(reverse("budgets:payment_list") + "?division=411323"))
+    assert "记-0060" in payments and "红旗区医疗保障局</td>" not in payments
+
+
+@pytest.mark.parametrize(
+    ("division", "message"),
+    [
+        ("411323", "区划“411323”不在您的查看范围内，已忽略"),
+        ("4107", "区划“4107”无效，应为6位数字的区划编码（GB/T 2260，如410702），已忽略"),
+    ],
+)
+def test_a_division_outside_the_users_coverage_is_ignored_with_a_message(
+    client_of, bureaus, division, message
+):
+    client = client_of(bureaus.city)
+    html = html_of(client.get(list_url(division=division, as_of=AS_OF)))
+    assert message in html
+    assert listed_codes(html) == [bureaus.hongqi.project.code]
+    payments = html_of(client.get(reverse("budgets:payment_list") + f"?division={division}"))
+    assert message in payments
+
+
+def test_staff_asking_for_another_division_get_their_own_department_and_a_message(
+    client_of, bureaus
+):
+    html = html_of(client_of(bureaus.hongqi.staff).get(list_url(division="411323", as_of=AS_OF)))
+    assert "区划“411323”不在您的查看范围内，已忽略" in html
+    assert listed_codes(html) == [bureaus.hongqi.project.code]
+
+
+def test_the_project_page_names_the_division(client_of, bureaus):
+    url = reverse("budgets:project_detail", args=[bureaus.xixia.project.pk])
+    html = html_of(client_of(bureaus.province).get(url))
+    assert "<dt>区划</dt><dd>411323 西峡县</dd>" in html
+
+
+def test_a_list_of_several_divisions_runs_the_same_queries_for_5_and_50_projects(
+    client_of, bureaus
+):
+    client = client_of(bureaus.province)
+    unit = bureaus.xixia.project.unit
+    url = list_url(as_of=AS_OF, sort="-rate")
+    _many_projects(unit, 4, "F")
+    five, rows = _count_queries(client, url)
+    assert rows == 6
+    _many_projects(unit, 45, "M")
+    fifty, rows = _count_queries(client, url)
+    assert rows == 50
+    assert five == fifty

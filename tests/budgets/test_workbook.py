@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from budgets import divisions
 from budgets.importer import (
     MISSING_COLUMN,
     MUST_NOT_BE_NEGATIVE,
@@ -19,16 +20,30 @@ from budgets.importer import (
     TOO_MANY_DECIMALS,
     run_import,
 )
-from budgets.models import Adjustment, Department, DepartmentBudget, Payment, Project, Unit
+from budgets.models import (
+    Adjustment,
+    Department,
+    DepartmentBudget,
+    Division,
+    Payment,
+    Project,
+    Unit,
+)
 from budgets.workbook import (
     BAD_PROJECT_TYPE,
+    DEPARTMENT_IN_SEVERAL_DIVISIONS,
+    DIVISION_NEEDED,
     DUPLICATE_ROW,
+    PROJECT_CODE_OTHER_DIVISION,
     PROJECT_OF_OTHER_DEPARTMENT,
+    PROJECT_ROWS_SEVERAL_DIVISIONS,
     UNIT_OF_OTHER_DEPARTMENT,
     UNKNOWN_DEPARTMENT,
     UNKNOWN_PROJECT,
 )
-from tests.factories import AdjustmentFactory, PaymentFactory, ProjectFactory
+from tests.bureaus import HONGQI, XIXIA, two_bureaus
+from tests.bureaus import reviewer as bureau_reviewer
+from tests.factories import AdjustmentFactory, DivisionFactory, PaymentFactory, ProjectFactory
 
 from .workbooks import (
     ADJUSTMENT_HEADER,
@@ -266,7 +281,7 @@ def test_a_bad_workbook_changes_nothing_and_names_every_bad_row(tmp_path):
             id="the same project twice with different data",
         ),
         pytest.param(
-            {"项目": [PROJECT_HEADER[:-2], project_row("P9")[:-2]]},
+            {"项目": [PROJECT_HEADER[:-3], project_row("P9")[:-3]]},
             f"项目, 第1行, 年初预算: {MISSING_COLUMN.format(column='年初预算')}",
             id="missing required column",
         ),
@@ -502,6 +517,8 @@ def queries_of_import(path) -> int:
 
 @pytest.mark.django_db
 def test_an_import_runs_as_many_queries_for_5_rows_as_for_50(tmp_path):
+    # The 区划 exists before either first import (creating it is a one-time cost).
+    DivisionFactory()
     small = make_workbook(tmp_path / "small.xlsx", project_sheet(5))
     large = make_workbook(tmp_path / "large.xlsx", project_sheet(50))
     first_small = queries_of_import(small)
@@ -576,3 +593,422 @@ def test_validation_writes_nothing_and_holds_no_transaction(tmp_path):
         assert opened == 0
         assert set(statements) <= {"SELECT"}, statements
     assert Payment.objects.count() == 1
+
+
+# --- 区划: which finance bureau a row's department belongs to (import-workbook.md) ----------
+
+HONGQI_CODE = f"{HONGQI}240000000000061"
+XIXIA_CODE = f"{XIXIA}240000000000061"
+
+
+def county_workbook(tmp_path, division: str, name: str, *, amount: int = 5) -> Path:
+    """A county's 060 with one project, its 部门预算 and a voucher 记-1, no 区划编码 column."""
+    place = {HONGQI: "红旗区", XIXIA: "西峡县"}[division]
+    dept = {"department": "060", "department_name": f"{place}医疗保障局", "division": None}
+    return make_workbook(
+        tmp_path / name,
+        {
+            "项目": [PROJECT_HEADER, project_row(f"{division}240000000000061", **dept)],
+            "部门预算": [BUDGET_HEADER, [2024, "060", amount * 10, 1, 2]],
+            "支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", amount, department="060")],
+        },
+    )
+
+
+def division_of(department: Department) -> str:
+    return department.division.code
+
+
+@pytest.mark.django_db
+def test_the_sample_workbooks_import_into_two_divisions_under_henan():
+    imported(DEMO / "xinxiang-center-2024.xlsx")
+    imported(DEMO / "xixia-2024.xlsx")
+    assert sorted(Department.objects.values_list("division__code", "code")) == [
+        ("410700", "309"),
+        ("411323", "044"),
+    ]
+    names = dict(Division.objects.values_list("code", "name"))
+    assert names == {"410000": "河南省", "410700": "新乡市", "411300": "南阳市", "411323": "西峡县"}
+    xixia = Division.objects.get(code="411323")
+    assert (xixia.level, xixia.parent.code, xixia.parent.parent.code) == ("县", "411300", "410000")
+    assert Division.objects.get(code="410700").parent.code == "410000"
+
+
+@pytest.mark.django_db
+def test_two_bureaus_sharing_department_code_060_stay_apart(tmp_path):
+    first = county_workbook(tmp_path, HONGQI, "hongqi.xlsx", amount=5)
+    imported(first)
+    imported(county_workbook(tmp_path, XIXIA, "xixia.xlsx", amount=7))
+    hongqi = Department.objects.get(division__code=HONGQI, code="060")
+    xixia = Department.objects.get(division__code=XIXIA, code="060")
+    # The second county's workbook created its own 060 and never updated the first's.
+    assert (hongqi.name, xixia.name) == ("红旗区医疗保障局", "西峡县医疗保障局")
+    assert hongqi.projects.get().code == HONGQI_CODE
+    assert xixia.projects.get().code == XIXIA_CODE
+    assert DepartmentBudget.objects.get(department=hongqi).basic_expenditure == Decimal(50)
+    assert DepartmentBudget.objects.get(department=xixia).basic_expenditure == Decimal(70)
+    # Payments are keyed (年度, 区划, 部门编码, 凭证号): the same 记-1 twice.
+    assert sorted(
+        Payment.objects.values_list("department__division__code", "voucher", "amount")
+    ) == [
+        (HONGQI, "记-1", Decimal(5)),
+        (XIXIA, "记-1", Decimal(7)),
+    ]
+    again = imported(first)
+    assert {action for _, action in again.counts} == {"unchanged"}, again.counts
+
+
+@pytest.mark.django_db
+def test_an_explicit_division_column_comes_first(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "explicit.xlsx",
+        {
+            # The workbook's 项目 rows put 060 in 红旗区; the column says 西峡县.
+            "项目": [
+                PROJECT_HEADER,
+                project_row(
+                    HONGQI_CODE, department="060", department_name="红旗区医疗保障局", division=None
+                ),
+            ],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 9, 0, 0, XIXIA]],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row("记-2", "2024-03-01", 3, department="060", division=XIXIA),
+            ],
+        },
+    )
+    imported(path)
+    assert DepartmentBudget.objects.get().department == bureaus.xixia.department
+    assert Payment.objects.get(voucher="记-2").department == bureaus.xixia.department
+
+
+@pytest.mark.django_db
+def test_a_row_goes_to_the_division_of_its_own_project(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "own.xlsx",
+        {
+            # The workbook's 项目 rows put 060 in 红旗区: a row's own project comes first.
+            "项目": [
+                PROJECT_HEADER,
+                project_row(HONGQI_CODE, department="060", unit="060001", division=None),
+            ],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row(
+                    "记-2", "2024-03-01", 3, department="060", project=bureaus.xixia.project.code
+                ),
+                payment_row(
+                    "记-3", "2024-03-01", 4, department="060", project=bureaus.hongqi.project.code
+                ),
+            ],
+        },
+    )
+    imported(path)
+    assert Payment.objects.get(voucher="记-2").department == bureaus.xixia.department
+    assert Payment.objects.get(voucher="记-3").department == bureaus.hongqi.department
+
+
+@pytest.mark.django_db
+def test_a_project_code_naming_one_bureau_with_a_column_naming_another_is_refused(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "other.xlsx",
+        {
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row(
+                    "记-2",
+                    "2024-03-01",
+                    3,
+                    department="060",
+                    project=bureaus.xixia.project.code,
+                    division=HONGQI,
+                ),
+            ]
+        },
+    )
+    assert fails_and_changes_nothing(path) == [
+        "支出, 第2行, 项目编码: "
+        + PROJECT_OF_OTHER_DEPARTMENT.format(
+            code=bureaus.xixia.project.code, owner=f"{XIXIA}/060", code_given=f"{HONGQI}/060"
+        )
+    ]
+
+
+@pytest.mark.django_db
+def test_a_row_follows_the_workbooks_project_rows_of_its_department(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "declared.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row(
+                    XIXIA_CODE,
+                    department="060",
+                    department_name="西峡县医疗保障局",
+                    unit="060001",
+                    division=None,
+                ),
+            ],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 9, 0, 0]],
+        },
+    )
+    imported(path)
+    assert DepartmentBudget.objects.get().department == bureaus.xixia.department
+    assert Project.objects.get(code=XIXIA_CODE).department == bureaus.xixia.department
+
+
+@pytest.mark.django_db
+def test_the_workbooks_project_rows_come_before_the_departments_the_user_covers(tmp_path):
+    bureaus = two_bureaus()
+    weibin = "410703240000000000001"  # 卫滨区, under 新乡市, has no 060 yet
+    path = make_workbook(
+        tmp_path / "weibin.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row(weibin, department="060", division=None)],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 9, 0, 0]],
+        },
+    )
+    imported(path, user=bureaus.city)
+    budget = DepartmentBudget.objects.get()
+    assert (division_of(budget.department), budget.department.code) == ("410703", "060")
+
+
+@pytest.mark.django_db
+def test_a_department_code_declared_in_two_divisions_needs_the_column(tmp_path):
+    two_bureaus()
+    path = make_workbook(
+        tmp_path / "ambiguous.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row("P1", department="060", unit="060001", division=HONGQI),
+                project_row("P2", department="060", unit="060001", division=XIXIA),
+            ],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 9, 0, 0]],
+        },
+    )
+    several = DEPARTMENT_IN_SEVERAL_DIVISIONS.format(code="060", divisions=f"{HONGQI}、{XIXIA}")
+    assert fails_and_changes_nothing(path) == [f"部门预算, 第2行, 区划编码: {several}"]
+
+
+@pytest.mark.django_db
+def test_a_row_goes_to_the_only_covered_division_that_has_its_code(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "covered.xlsx",
+        {
+            "部门预算": [BUDGET_HEADER, [2024, "060", 9, 0, 0]],
+            "支出": [PAYMENT_HEADER, payment_row("记-2", "2024-03-01", 3, department="060")],
+        },
+    )
+    imported(path, user=bureaus.xixia.reviewer)
+    assert DepartmentBudget.objects.get().department == bureaus.xixia.department
+    imported(path, user=bureaus.hongqi.staff)
+    assert sorted(
+        DepartmentBudget.objects.values_list("department__division__code", flat=True)
+    ) == [
+        HONGQI,
+        XIXIA,
+    ]
+    # Before the user's own 区划: 新乡市's bureau (含下级) has no 060, 红旗区 has.
+    imported(path, user=bureaus.city)
+    assert Payment.objects.filter(voucher="记-2", department=bureaus.hongqi.department).exists()
+    # The operator writes both: the row cannot tell which it means.
+    assert fails_and_changes_nothing(path) == [
+        f"部门预算, 第2行, 区划编码: {DIVISION_NEEDED.format(code='060')}",
+        f"支出, 第2行, 区划编码: {DIVISION_NEEDED.format(code='060')}",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_new_department_goes_to_the_importing_users_division(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "new.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row("P1", department="070", division=None)],
+            "部门预算": [BUDGET_HEADER, [2024, "070", 9, 0, 0]],
+        },
+    )
+    imported(path, user=bureaus.xixia.reviewer)
+    department = Department.objects.get(code="070")
+    assert division_of(department) == XIXIA
+    assert DepartmentBudget.objects.get().department == department
+
+
+@pytest.mark.django_db
+def test_a_row_goes_to_the_systems_only_division(tmp_path, department_a):
+    path = make_workbook(
+        tmp_path / "only.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row("P1", department="070", division=None)],
+            "支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, department="070")],
+        },
+    )
+    imported(path)
+    assert division_of(Department.objects.get(code="070")) == "410700"
+
+
+@pytest.mark.django_db
+def test_a_division_set_up_before_any_department_is_the_systems_only_one(tmp_path):
+    DivisionFactory(code=HONGQI)  # with 新乡市 and 河南省 above it, which are no bureau here
+    path = make_workbook(
+        tmp_path / "first.xlsx", {"项目": [PROJECT_HEADER, project_row("P1", division=None)]}
+    )
+    imported(path)
+    assert division_of(Department.objects.get()) == HONGQI
+
+
+@pytest.mark.django_db
+def test_a_row_whose_division_nothing_tells_asks_for_the_column(tmp_path):
+    two_bureaus()
+    path = make_workbook(
+        tmp_path / "unknown.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row("P1", department="070", division=None)],
+            "支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, department="070")],
+        },
+    )
+    assert fails_and_changes_nothing(path) == [
+        f"项目, 第2行, 区划编码: {DIVISION_NEEDED.format(code='070')}",
+        f"支出, 第2行, 区划编码: {DIVISION_NEEDED.format(code='070')}",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_empty_system_asks_for_the_column_of_a_code_without_division(tmp_path):
+    path = make_workbook(
+        tmp_path / "empty.xlsx", {"项目": [PROJECT_HEADER, project_row("P1", division=None)]}
+    )
+    assert fails_and_changes_nothing(path) == [
+        f"项目, 第2行, 区划编码: {DIVISION_NEEDED.format(code='309')}"
+    ]
+
+
+@pytest.mark.parametrize("code", ["4107", "4107020", "41070A", "000000", "新乡市"])
+@pytest.mark.django_db
+def test_a_bad_division_code_is_refused(tmp_path, code):
+    path = make_workbook(
+        tmp_path / "bad.xlsx", {"项目": [PROJECT_HEADER, project_row("P1", division=code)]}
+    )
+    assert fails_and_changes_nothing(path) == [
+        f"项目, 第2行, 区划编码: {divisions.BAD_CODE.format(code=code)}"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_project_code_of_another_division_than_its_departments_is_refused(tmp_path):
+    path = make_workbook(
+        tmp_path / "contradicts.xlsx",
+        {"项目": [PROJECT_HEADER, project_row(XIXIA_CODE, department="060", division=HONGQI)]},
+    )
+    assert fails_and_changes_nothing(path) == [
+        "项目, 第2行, 项目编码: "
+        + PROJECT_CODE_OTHER_DIVISION.format(code=XIXIA_CODE, prefix=XIXIA, division=HONGQI)
+    ]
+
+
+@pytest.mark.django_db
+def test_project_rows_of_one_department_with_different_prefixes_are_refused(tmp_path):
+    path = make_workbook(
+        tmp_path / "mixed.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row(HONGQI_CODE, department="060", division=None),
+                project_row(XIXIA_CODE, department="060", division=None),
+            ]
+        },
+    )
+    assert fails_and_changes_nothing(path) == [
+        "项目, 第3行, 项目编码: "
+        + PROJECT_ROWS_SEVERAL_DIVISIONS.format(code="060", row=2, other=HONGQI)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_division_unknown_to_gbt_2260_is_accepted_with_a_placeholder_name(tmp_path):
+    path = make_workbook(
+        tmp_path / "unknown.xlsx", {"项目": [PROJECT_HEADER, project_row("P1", division="410799")]}
+    )
+    imported(path)
+    division = Division.objects.get(code="410799")
+    assert (division.name, division.level, division.parent.name) == ("区划410799", "县", "新乡市")
+    assert division_of(Department.objects.get()) == "410799"
+
+
+@pytest.mark.django_db
+def test_a_county_reviewer_cannot_import_into_another_countys_departments(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "theirs.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row(XIXIA_CODE, department="080", division=None),
+                project_row(
+                    bureaus.xixia.project.code, department="060", unit="060001", division=None
+                ),
+            ],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 9, 0, 0, XIXIA]],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row(
+                    "记-2", "2024-03-01", 3, department="060", project=bureaus.xixia.project.code
+                ),
+            ],
+        },
+    )
+    no = NO_PERMISSION_DEPARTMENT.format
+    assert fails_and_changes_nothing(path, user=bureaus.hongqi.reviewer) == [
+        f"项目, 第2行, 部门编码: {no(code='080')}",
+        f"项目, 第3行, 部门编码: {no(code='060')}",
+        f"部门预算, 第2行, 部门编码: {no(code='060')}",
+        f"支出, 第2行, 部门编码: {no(code='060')}",
+    ]
+    # Nor can the city's bureau with 含下级: 西峡县 is under 南阳市.
+    assert fails_and_changes_nothing(path, user=bureaus.city)
+
+
+@pytest.mark.django_db
+def test_a_province_reviewer_with_subordinates_imports_into_every_county(tmp_path):
+    bureaus = two_bureaus()
+    path = make_workbook(
+        tmp_path / "province.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row(XIXIA_CODE, department="080", division=None),
+                project_row(HONGQI_CODE, department="060", unit="060001", division=None),
+            ],
+            "部门预算": [BUDGET_HEADER, [2024, "080", 9, 0, 0], [2024, "060", 9, 0, 0, HONGQI]],
+        },
+    )
+    imported(path, user=bureaus.province)
+    assert division_of(Department.objects.get(code="080")) == XIXIA
+    assert Project.objects.get(code=HONGQI_CODE).department == bureaus.hongqi.department
+    assert DepartmentBudget.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_bureau_without_departments_yet_imports_its_first_ones(tmp_path):
+    newcomer = bureau_reviewer("neixiang", "411325")
+    code = "411325240000000000001"
+    path = make_workbook(
+        tmp_path / "first.xlsx",
+        {
+            "项目": [PROJECT_HEADER, project_row(code, department="060", division=None)],
+            "部门预算": [BUDGET_HEADER, [2024, "060", 9, 0, 0]],
+            "预算调整": [ADJUSTMENT_HEADER, [code, "文-1", "2024-05-01", 1, ""]],
+            "支出": [PAYMENT_HEADER, payment_row("记-1", "2024-03-01", 1, department="060")],
+        },
+    )
+    imported(path, user=newcomer)
+    department = Department.objects.get()
+    assert division_of(department) == "411325"
+    assert (department.budgets.count(), department.payments.count()) == (1, 1)
+    assert Adjustment.objects.get().department == department

@@ -41,10 +41,24 @@ PROJECT_HEADER = [
     "项目类型",
     "年初预算",
     "上年结转",
+    "区划编码",
 ]
-BUDGET_HEADER = ["年度", "部门编码", "基本支出", "三公经费预算", "政府采购预算"]
+BUDGET_HEADER = ["年度", "部门编码", "基本支出", "三公经费预算", "政府采购预算", "区划编码"]
 ADJUSTMENT_HEADER = ["项目编码", "调整文号", "日期", "调整金额", "说明"]
-PAYMENT_HEADER = ["部门编码", "凭证号", "日期", "金额", "项目编码", "三公经费", "政府采购", "摘要"]
+PAYMENT_HEADER = [
+    "部门编码",
+    "凭证号",
+    "日期",
+    "金额",
+    "项目编码",
+    "三公经费",
+    "政府采购",
+    "摘要",
+    "区划编码",
+]
+# The 区划 of the tests' departments (tests.factories.DivisionFactory): project rows name it,
+# since test project codes (P1, Q1) do not begin with one.
+DIVISION = "410700"
 
 
 def project_row(
@@ -59,8 +73,12 @@ def project_row(
     type: str = "特定目标类",
     initial: Any = 100,
     carryover: Any = None,
+    division: str | None = DIVISION,
 ) -> list[Any]:
-    """A row of sheet 项目; the unit defaults to the department's 002 unit."""
+    """A row of sheet 项目; the unit defaults to the department's 002 unit.
+
+    `division` fills the optional 区划编码 column; None leaves it blank for the import to infer.
+    """
     return [
         year,
         department,
@@ -72,6 +90,7 @@ def project_row(
         type,
         initial,
         carryover,
+        division,
     ]
 
 
@@ -85,9 +104,20 @@ def payment_row(
     three_public: str | None = None,
     procurement: str | None = None,
     summary: str | None = None,
+    division: str | None = None,
 ) -> list[Any]:
-    """A row of sheet 支出."""
-    return [department, voucher, day, amount, project, three_public, procurement, summary]
+    """A row of sheet 支出; `division` fills the optional 区划编码 column."""
+    return [
+        department,
+        voucher,
+        day,
+        amount,
+        project,
+        three_public,
+        procurement,
+        summary,
+        division,
+    ]
 
 
 def database_state() -> dict[str, list[tuple]]:

@@ -34,7 +34,7 @@ from performance.review import (
 from performance.values import ValueError_, parse_target
 
 YEAR = 2024
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[2] / "demo"  # the sample workbooks `make run` loads
 
 
 def indicator(level1: str, name: str, raw: str, weight: str | None = None) -> ReviewInput:

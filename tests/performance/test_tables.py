@@ -210,13 +210,25 @@ def department_data(project_a, department_a, unit_a):
     PaymentFactory(project=None, department=department_a, amount=Decimal("100"))
     PaymentFactory(project=None, department=department_a, amount=Decimal("1"), three_public=True)
     monitoring_old = Round.objects.create(
-        year=2024, stage=Stage.MONITORING, as_of=date(2024, 3, 31), deadline=date(2024, 4, 10)
+        division=department_a.division,
+        year=2024,
+        stage=Stage.MONITORING,
+        as_of=date(2024, 3, 31),
+        deadline=date(2024, 4, 10),
     )
     monitoring = Round.objects.create(
-        year=2024, stage=Stage.MONITORING, as_of=date(2024, 7, 31), deadline=date(2024, 8, 10)
+        division=department_a.division,
+        year=2024,
+        stage=Stage.MONITORING,
+        as_of=date(2024, 7, 31),
+        deadline=date(2024, 8, 10),
     )
     evaluation = Round.objects.create(
-        year=2024, stage=Stage.SELF_EVALUATION, as_of=YEAR_END, deadline=date(2025, 2, 28)
+        division=department_a.division,
+        year=2024,
+        stage=Stage.SELF_EVALUATION,
+        as_of=YEAR_END,
+        deadline=date(2025, 2, 28),
     )
     # Submitted in an older round only: does not count for monitoring completion.
     Report.objects.create(round=monitoring_old, project=other, status=ReportStatus.SUBMITTED)

@@ -23,6 +23,7 @@ from performance.values import (
     VALUE_TOO_LONG,
 )
 from performance.workbook import UNKNOWN_LEVEL1, WEIGHT_NOT_POSITIVE
+from tests.bureaus import two_bureaus
 from tests.factories import PaymentFactory, ProjectFactory
 
 from .conftest import complete_targets, make_indicator
@@ -483,3 +484,113 @@ def test_a_review_list_page_out_of_range_or_not_a_number_shows_the_last_or_first
     assert response.status_code == 200
     assert response.context["page"].number == shown
     assert len(response.context["rows"]) == (20 if shown == 3 else 50)
+
+
+# --- two finance bureaus (区划) whose departments share the code 060 -----------------------------
+
+
+@pytest.fixture
+def bureaus(db):
+    return two_bureaus()
+
+
+def bureau_pages(bureau) -> list[tuple[str, str, dict]]:
+    """(method, url, data) of every page that reads or writes one bureau's targets."""
+    indicator = bureau.indicator
+    ref = bureau.department.ref
+    return [
+        ("get", targets_url(bureau.project), {}),
+        ("post", add_url(bureau.project), NEW),
+        ("get", reverse("performance:indicator_edit", args=[indicator.pk]), {}),
+        ("post", reverse("performance:indicator_edit", args=[indicator.pk]), NEW),
+        ("post", reverse("performance:indicator_delete", args=[indicator.pk]), {}),
+        ("get", targets_page(year=2024, department=ref), {}),
+        ("post", targets_page(year=2024, department=ref), {METRIC_EXECUTION: "≥95%"}),
+        ("get", f"{reverse('performance:table_12')}?year=2024&department={ref}", {}),
+        ("get", f"{reverse('performance:table_11')}?year=2024&department={ref}", {}),
+    ]
+
+
+@pytest.mark.parametrize("actor", ["reviewer", "staff"])
+def test_a_bureau_cannot_reach_any_targets_page_or_table_of_another_bureau(
+    client_of, bureaus, actor
+):
+    before = (snapshot(), list(DepartmentTarget.objects.values_list()))
+    for own, other in ((bureaus.hongqi, bureaus.xixia), (bureaus.xixia, bureaus.hongqi)):
+        client = client_of(getattr(own, actor))
+        for method, url, data in bureau_pages(other):
+            assert getattr(client, method)(url, data).status_code == 404, (method, url)
+        for method, url, _ in bureau_pages(own):
+            if method == "get":
+                # Its own 060 is there (the editor is a 403 to reviewers, who never write targets).
+                expected = 403 if actor == "reviewer" and "/indicators/" in url else 200
+                assert client.get(url).status_code == expected, url
+    assert (snapshot(), list(DepartmentTarget.objects.values_list())) == before
+
+
+def test_a_city_bureau_with_subordinates_reads_its_countys_targets_but_not_another_citys(
+    client_of, bureaus
+):
+    client = client_of(bureaus.city)
+    for method, url, _ in bureau_pages(bureaus.hongqi):
+        if method == "get":
+            expected = 403 if "/indicators/" in url else 200
+            assert client.get(url).status_code == expected, url
+    for method, url, _ in bureau_pages(bureaus.xixia):
+        if method == "get":
+            assert client.get(url).status_code == 404, url
+
+
+def test_a_bare_department_code_means_the_one_the_user_may_see(client_of, bureaus):
+    for bureau in (bureaus.hongqi, bureaus.xixia):
+        for user in (bureau.staff, bureau.reviewer):
+            html = html_of(client_of(user).get(targets_page(year=2024, department="060")))
+            assert f"部门整体绩效目标 · {bureau.department.name}" in html
+    client = client_of(bureaus.xixia.staff)
+    url = targets_page(year=2024, department="060")
+    assert client.post(url, {METRIC_EXECUTION: "≥95%"}).status_code == 302
+    assert DepartmentTarget.objects.get().department == bureaus.xixia.department
+
+
+AMBIGUOUS = "部门编码“060”在多个区划中都有：410702/060、411323/060，请写成“区划编码/部门编码”"
+
+
+def test_a_bare_code_of_several_divisions_is_refused_by_tables_and_ignored_by_pages(
+    client_of, bureaus
+):
+    client = client_of(bureaus.province)
+    for name in ("performance:table_11", "performance:table_12"):
+        response = client.get(f"{reverse(name)}?year=2024&department=060")
+        assert response.status_code == 400, name
+        assert response.content.decode() == AMBIGUOUS
+    review = html_of(client.get(f"{reverse('performance:review_list')}?year=2024&department=060"))
+    assert f"{AMBIGUOUS}，已忽略" in review
+    assert "红旗区医保信息化" in review and "西峡县医保信息化" in review
+    targets = html_of(client.get(targets_page(year=2024, department="060")))
+    assert f"{AMBIGUOUS}，已忽略" in targets
+    response = client_of(bureaus.province).post(
+        targets_page(year=2024, department="060"), {METRIC_EXECUTION: "≥95%"}
+    )
+    assert response.status_code == 400
+
+
+def test_a_bureau_of_several_divisions_chooses_departments_by_division(client_of, bureaus):
+    client = client_of(bureaus.province)
+    review = html_of(client.get(f"{reverse('performance:review_list')}?year=2024"))
+    assert '<option value="410702/060">红旗区 · 060 红旗区医疗保障局</option>' in review
+    assert '<option value="411323/060">西峡县 · 060 西峡县医疗保障局</option>' in review
+    one = html_of(
+        client.get(f"{reverse('performance:review_list')}?year=2024&department=411323/060")
+    )
+    assert "西峡县医保信息化" in one and "红旗区医保信息化" not in one
+    assert "department=411323/060" in one  # the table links keep the 区划
+    targets = html_of(client.get(targets_page(year=2024, department="411323/060")))
+    assert '<option value="411323/060" selected>西峡县 · 060 西峡县医疗保障局</option>' in targets
+    table = client.get(f"{reverse('performance:table_11')}?year=2024&department=411323/060")
+    assert table.status_code == 200
+
+
+def test_one_bureau_is_offered_its_departments_without_division_names(client_of, bureaus):
+    html = html_of(client_of(bureaus.hongqi.reviewer).get(reverse("performance:review_list")))
+    assert '<option value="410702/060">060 红旗区医疗保障局</option>' in html
+    assert "西峡县" not in html

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from budgets.models import Division
 from performance.models import Indicator
 from performance.values import parse_target
-from tests.factories import PaymentFactory, ProjectFactory
+from tests.factories import DivisionFactory, PaymentFactory, ProjectFactory
 from tracking.choices import Stage
 from tracking.models import Report, Round
 from tracking.services import LineInput, ReportInput, report_get_or_create, round_open
@@ -54,14 +55,31 @@ def spend(project, amount: str, day: date = date(2024, 3, 15)):
     return PaymentFactory(project=project, amount=Decimal(amount), date=day)
 
 
-def monitoring_round(deadline: date = date(2024, 8, 20)) -> Round:
-    return round_open(year=2024, stage=Stage.MONITORING, as_of=MONITORING_AS_OF, deadline=deadline)[
-        0
-    ]
+def bureau(code: str = "410700") -> Division:
+    """The 区划 of a round; the fixture departments (309, 044) are all in 410700 新乡市."""
+    return DivisionFactory(code=code)
 
 
-def self_evaluation_round(deadline: date = date(2025, 3, 31)) -> Round:
-    return round_open(year=2024, stage=Stage.SELF_EVALUATION, as_of=YEAR_END, deadline=deadline)[0]
+def monitoring_round(deadline: date = date(2024, 8, 20), division: Division | None = None) -> Round:
+    return round_open(
+        year=2024,
+        stage=Stage.MONITORING,
+        as_of=MONITORING_AS_OF,
+        deadline=deadline,
+        division=division or bureau(),
+    )[0]
+
+
+def self_evaluation_round(
+    deadline: date = date(2025, 3, 31), division: Division | None = None
+) -> Round:
+    return round_open(
+        year=2024,
+        stage=Stage.SELF_EVALUATION,
+        as_of=YEAR_END,
+        deadline=deadline,
+        division=division or bureau(),
+    )[0]
 
 
 def indicators_of(project) -> dict[str, Indicator]:

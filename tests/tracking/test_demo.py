@@ -25,7 +25,13 @@ def test_the_demo_loads_samples_spending_users_rounds_and_the_library(db):
         "staff309",
         "staff044",
     }
-    assert Round.objects.count() == 2
+    # Each bureau of the demo (新乡市 410700, 西峡县 411323) has its own two rounds.
+    assert sorted(Round.objects.values_list("division__code", "stage")) == [
+        ("410700", "绩效自评"),
+        ("410700", "运行监控"),
+        ("411323", "绩效自评"),
+        ("411323", "运行监控"),
+    ]
     assert Report.objects.filter(status="submitted").count() == 1
     assert ("staff309", "demo-2024-pass", "单位经办人（部门 309）") in report.users
 

@@ -11,6 +11,7 @@ from budgets.export import build_export
 from performance.models import Indicator
 from performance.values import parse_target
 from tests.factories import PaymentFactory, ProjectFactory
+from tests.tracking.season import bureau
 from tracking.choices import Stage
 from tracking.services import (
     LineInput,
@@ -40,7 +41,11 @@ def season(unit_a, rita):
     benefit = indicator(project, "效益指标", "工作效率", "明显提升")
     satisfaction = indicator(project, "满意度指标", "满意度", "≥90%")
     monitoring, _ = round_open(
-        year=2024, stage=Stage.MONITORING, as_of=date(2024, 7, 31), deadline=date(2024, 8, 15)
+        division=bureau(),
+        year=2024,
+        stage=Stage.MONITORING,
+        as_of=date(2024, 7, 31),
+        deadline=date(2024, 8, 15),
     )
     report = report_get_or_create(round_=monitoring, project=project)
     report = report_save(
@@ -58,6 +63,7 @@ def season(unit_a, rita):
     )
     report_submit(report=report, user=None, version=report.version)
     evaluation, _ = round_open(
+        division=bureau(),
         year=2024,
         stage=Stage.SELF_EVALUATION,
         as_of=date(2024, 12, 31),

@@ -26,6 +26,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.services import free_port
+from tests.tracking.season import bureau
 from tracking import notifications, tasks
 from tracking.choices import NotificationKind, ReportStatus, Stage
 from tracking.models import Notification, Report, Round
@@ -63,7 +64,9 @@ def eager():
 
 
 def open_round(deadline: date = DEADLINE, as_of: date = date(2024, 7, 31)) -> Round:
-    return Round.objects.create(year=2024, stage=Stage.MONITORING, as_of=as_of, deadline=deadline)
+    return Round.objects.create(
+        division=bureau(), year=2024, stage=Stage.MONITORING, as_of=as_of, deadline=deadline
+    )
 
 
 def kinds(created: list[Notification]) -> list[tuple[str, str]]:
@@ -124,7 +127,11 @@ def test_due_soon_names_the_round_the_deadline_and_the_unsubmitted_projects(alic
 def test_the_reviewers_get_one_digest_a_day_listing_every_overdue_round(rita, alice, bob, unit_a):
     early = open_round(deadline=date(2024, 8, 10))
     late = Round.objects.create(
-        year=2024, stage=Stage.SELF_EVALUATION, as_of=date(2024, 8, 1), deadline=DEADLINE
+        division=bureau(),
+        year=2024,
+        stage=Stage.SELF_EVALUATION,
+        as_of=date(2024, 8, 1),
+        deadline=DEADLINE,
     )
     ProjectFactory(unit=unit_a)
     ProjectFactory(unit=unit_a)

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from budgets.choices import Role
 from tests.factories import DepartmentFactory, ProjectFactory, UnitFactory, UserFactory
+from tests.tracking.season import bureau
 from tracking.choices import ReportStatus, Stage
 from tracking.models import Notification, Report, Round
 
@@ -30,7 +31,11 @@ def remind(day: date | None = None) -> list[str]:
 def season(alice, bob, rita, adam, unit_a, unit_b):
     """One open monitoring round; A and B have unsubmitted projects, C submitted everything."""
     round_ = Round.objects.create(
-        year=2024, stage=Stage.MONITORING, as_of=date(2024, 7, 31), deadline=DEADLINE
+        division=bureau(),
+        year=2024,
+        stage=Stage.MONITORING,
+        as_of=date(2024, 7, 31),
+        deadline=DEADLINE,
     )
     draft = ProjectFactory(unit=unit_a)
     submitted = ProjectFactory(unit=unit_a)

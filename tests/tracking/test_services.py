@@ -53,6 +53,7 @@ from tracking.services import (
 from .season import (
     ALL_REACHED,
     ON_TRACK,
+    bureau,
     indicator,
     indicators_of,
     monitoring_round,
@@ -88,10 +89,15 @@ def steps(report) -> list[tuple[str, str, str, str]]:
 
 def test_opening_the_same_round_twice_moves_its_deadline_and_reopens_it(rita):
     first, created = round_open(
-        year=2024, stage=Stage.MONITORING, as_of=date(2024, 7, 31), deadline=date(2024, 8, 20)
+        division=bureau(),
+        year=2024,
+        stage=Stage.MONITORING,
+        as_of=date(2024, 7, 31),
+        deadline=date(2024, 8, 20),
     )
     round_close(round_=first, user=rita)
     again, created_again = round_open(
+        division=bureau(),
         year=2024,
         stage=Stage.MONITORING,
         as_of=date(2024, 7, 31),
@@ -107,6 +113,7 @@ def test_staff_cannot_open_close_or_move_rounds(alice):
     before = database_state()
     with pytest.raises(PermissionDenied):
         round_open(
+            division=bureau(),
             year=2024,
             stage=Stage.MONITORING,
             as_of=date(2024, 6, 30),

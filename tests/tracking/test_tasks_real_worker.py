@@ -49,11 +49,16 @@ def seed(departments: int) -> None:
     reviewer rita (with e-mail) and rex (without)."""
     from budgets.choices import Role
     from tests.factories import DepartmentFactory, ProjectFactory, UnitFactory, UserFactory
+    from tests.tracking.season import bureau
     from tracking.choices import Stage
     from tracking.models import Round
 
     Round.objects.create(
-        year=2024, stage=Stage.MONITORING, as_of=date(2024, 7, 31), deadline=DEADLINE
+        division=bureau(),
+        year=2024,
+        stage=Stage.MONITORING,
+        as_of=date(2024, 7, 31),
+        deadline=DEADLINE,
     )
     for i in range(departments):
         department = DepartmentFactory(code=f"{900 + i}", name=f"测试局{i:02d}")

@@ -32,6 +32,7 @@ from tracking.views.rounds import (
 
 from .season import (
     ON_TRACK,
+    bureau,
     monitoring_round,
     project_with_targets,
     report_input,
@@ -97,7 +98,8 @@ def test_staff_cannot_close_reopen_or_move_a_round(client_of, alice, action):
 # --- the list ---------------------------------------------------------------------------
 
 
-def test_the_reviewer_opens_a_round_from_the_list(client_of, rita):
+def test_the_reviewer_opens_a_round_from_the_list(client_of, rita, unit_a):
+    project_with_targets(unit_a)
     client = client_of(rita)
     assert "开启填报轮次" in client.get(LIST).content.decode()
     response = client.post(
@@ -175,6 +177,7 @@ def test_the_list_runs_the_same_queries_for_few_and_many_rounds(client_of, rita,
         client.get(LIST)
     for month in range(1, 10):
         Round.objects.create(
+            division=bureau(),
             year=2024,
             stage=Stage.MONITORING,
             as_of=date(2024, month, 1),

@@ -259,11 +259,15 @@ def test_rows_of_an_unopened_or_closed_round_are_refused(client_of, alice, proje
     rows = fill(download(client, round_), {"参保人员培训人数": ("40人", "100人")})
     unopened = [rows[0], [*rows[1][:4], date(2024, 6, 30), *rows[1][5:]]]
     response = upload(client, round_, unopened, tmp_path)
-    message = ROUND_NOT_OPENED.format(year=2024, stage=Stage.MONITORING, as_of="2024-06-30")
+    message = ROUND_NOT_OPENED.format(
+        year=2024, stage=Stage.MONITORING, as_of="2024-06-30", division="410700"
+    )
     assert response.context["problems"] == [f"实际完成, 第2行, 截至日期: {message}"]
     round_close(round_=round_)
     response = upload(client, round_, rows[:2], tmp_path)
-    message = ROUND_IS_CLOSED.format(year=2024, stage=Stage.MONITORING, as_of="2024-07-31")
+    message = ROUND_IS_CLOSED.format(
+        year=2024, stage=Stage.MONITORING, as_of="2024-07-31", division="410700"
+    )
     assert response.context["problems"] == [f"实际完成, 第2行, 截至日期: {message}"]
     assert not ReportIndicator.objects.exists()
 

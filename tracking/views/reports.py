@@ -25,7 +25,7 @@ from budgets.xlsx import as_text
 
 from ..choices import EDITABLE_STATUSES, Light
 from ..forms import RectificationResultForm, ReportForm, apply_workflow_error
-from ..models import Report, Round
+from ..models import Report
 from ..selectors import (
     ReportTable,
     line_preview,
@@ -34,6 +34,7 @@ from ..selectors import (
     report_table,
     reports_for_user,
     round_projects,
+    rounds_visible,
 )
 from ..services import (
     REPORT_NOT_EDITABLE,
@@ -73,8 +74,8 @@ def _not_editable_message(report: Report) -> str:
 def report_open(request: HttpRequest, round_pk: int, project_pk: int) -> HttpResponse:
     """The project's report of the round (the round page links here). A GET only reads: the
     report if there is one, else a page whose 开始填报 button POSTs to create the draft."""
-    round_ = get_object_or_404(Round, pk=round_pk)
-    project = get_object_or_404(round_projects(request.user, round_.year), pk=project_pk)
+    round_ = get_object_or_404(rounds_visible(request.user), pk=round_pk)
+    project = get_object_or_404(round_projects(request.user, round_), pk=project_pk)
     # Reviewers, and everyone once the round is closed, must not leave empty drafts behind.
     may_start = round_.is_open and may_access_department(
         request.user, project.department_id, STATEMENTS

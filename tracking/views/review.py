@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods
 
-from budgets.access import sees_all_departments
+from budgets.access import restrict, sees_several_departments
 from budgets.models import Department
 from budgets.params import id_param, page_param
 from budgets.views.common import query_without_page
@@ -29,8 +29,14 @@ from ..forms import (
     ReviewerScoreForm,
     apply_workflow_error,
 )
-from ..models import Report, ReportIndicator, Round
-from ..selectors import ReportTable, report_table, reports_for_user, review_queue
+from ..models import Report, ReportIndicator
+from ..selectors import (
+    ReportTable,
+    report_table,
+    reports_for_user,
+    review_queue,
+    rounds_visible,
+)
 from ..services import (
     REVIEW_NO_PERMISSION,
     WorkflowError,
@@ -49,7 +55,7 @@ PAGE_SIZE = 50
 
 
 def _require_reviewer(request: HttpRequest) -> None:
-    if not sees_all_departments(request.user):
+    if not sees_several_departments(request.user):
         raise PermissionDenied(REVIEW_NO_PERMISSION)
 
 
@@ -65,6 +71,7 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
         request.user, stage=stage or None, department_id=department_id, round_id=round_id
     )
     page = Paginator(reports, PAGE_SIZE).get_page(page_param(request))
+    rounds = list(rounds_visible(request.user).order_by("-year", "-as_of", "division__code"))
     return render(
         request,
         "tracking/review_queue.html",
@@ -73,10 +80,14 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
             "querystring": query_without_page(request),
             "stages": Stage.choices,
             "stage": stage,
-            "departments": Department.objects.order_by("code"),
+            # Only what the reviewer's bureau covers is offered (and matched) in the filters.
+            "departments": restrict(
+                Department.objects.select_related("division"), request.user, department_field="pk"
+            ).order_by("division__code", "code"),
             "department_id": department_id,
-            "rounds": Round.objects.order_by("-year", "-as_of"),
+            "rounds": rounds,
             "round_id": round_id,
+            "several_divisions": len({r.division_id for r in rounds}) > 1,
         },
     )
 

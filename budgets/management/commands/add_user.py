@@ -19,7 +19,20 @@ class Command(OperatorCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, help="单位经办人 | 财政局审核人 | 管理员")
-        parser.add_argument("--department", help="department code (required for 单位经办人)")
+        parser.add_argument(
+            "--department",
+            help="部门编码, or 区划编码/部门编码 when codes repeat (required for 单位经办人)",
+        )
+        parser.add_argument(
+            "--division",
+            help="a 财政局审核人's 区划 (GB/T 2260); without it the reviewer covers every 区划",
+        )
+        parser.add_argument(
+            "--with-subordinates",
+            dest="with_subordinates",
+            action="store_true",
+            help="the reviewer also covers every 区划 below --division (含下级)",
+        )
         parser.add_argument("--email")
         parser.add_argument("--name", help="the person's name shown in the UI")
         parser.add_argument("--password")
@@ -40,6 +53,8 @@ class Command(OperatorCommand):
                 username=options["username"],
                 role_text=options["role"],
                 department_code=options["department"],
+                division_code=options["division"],
+                with_subordinates=options["with_subordinates"],
                 email=options["email"],
                 password=password,
                 name=options["name"],
@@ -47,6 +62,12 @@ class Command(OperatorCommand):
         except ValidationError as exc:
             raise CommandError("；".join(exc.messages)) from exc
         action = "created" if created else "updated"
-        self.stdout.write(f"{action} user {user.username} ({user.get_role_display()})")
+        scope = ""
+        if user.division is not None:
+            below = "，含下级" if user.with_subordinates else ""
+            scope = f", 区划 {user.division.code} {user.division.name}{below}"
+        elif user.department is not None:
+            scope = f", 部门 {user.department.ref} {user.department.name}"
+        self.stdout.write(f"{action} user {user.username} ({user.get_role_display()}{scope})")
         if not options["password"]:
             self.stdout.write(f"password: {password}")

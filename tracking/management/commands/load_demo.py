@@ -27,4 +27,4 @@ class Command(OperatorCommand):
         self.stdout.write("")
         self.stdout.write("演示账号（用户名 / 密码 / 角色）：")
         for username, password, role in report.users:
-            self.stdout.write(f"  {username:<12} {password:<18} {role}")
+            self.stdout.write(f"  {username:<16} {password:<18} {role}")

@@ -1,0 +1,105 @@
+"""Admin pages of the budgets app: 区划, departments by 区划, users with their 区划."""
+
+from __future__ import annotations
+
+import pytest
+
+from budgets.divisions import BAD_CODE
+from budgets.models import Division, User
+from tests.bureaus import HONGQI, XIXIA, two_bureaus
+from tests.factories import DivisionFactory
+
+DIVISIONS = "/admin/budgets/division/"
+DEPARTMENTS = "/admin/budgets/department/"
+USERS = "/admin/budgets/user/"
+
+
+def html_of(response) -> str:
+    return response.content.decode()
+
+
+def test_admins_list_search_and_filter_divisions(client_of, adam):
+    two_bureaus()
+    client = client_of(adam)
+    html = html_of(client.get(DIVISIONS))
+    assert f'href="{DIVISIONS}add/"' in html
+    for name in ("河南省", "新乡市", "红旗区", "南阳市", "西峡县"):
+        assert name in html
+    html = html_of(client.get(DIVISIONS, {"q": "西峡"}))
+    assert "西峡县" in html and "红旗区" not in html
+    html = html_of(client.get(DIVISIONS, {"q": HONGQI}))
+    assert "红旗区" in html and "西峡县" not in html
+    html = html_of(client.get(DIVISIONS, {"level": "市"}))
+    assert "新乡市" in html and "南阳市" in html and "红旗区" not in html
+
+
+def test_an_admin_renames_a_division_but_cannot_change_its_code(client_of, adam):
+    division = DivisionFactory(code="410799")
+    assert division.name == "区划410799"
+    url = f"{DIVISIONS}{division.pk}/change/"
+    response = client_of(adam).post(url, {"code": "410702", "name": "新乡市高新区"})
+    assert response.status_code == 302
+    division.refresh_from_db()
+    assert (division.code, division.name) == ("410799", "新乡市高新区")
+    assert division.history.first().name == "新乡市高新区"
+
+
+def test_a_division_added_in_the_admin_gets_its_level_parent_and_gbt_name(client_of, adam):
+    response = client_of(adam).post(f"{DIVISIONS}add/", {"code": XIXIA, "name": ""})
+    assert response.status_code == 302
+    xixia = Division.objects.get(code=XIXIA)
+    assert (xixia.name, xixia.level, xixia.parent.name, xixia.parent.parent.name) == (
+        "西峡县",
+        "县",
+        "南阳市",
+        "河南省",
+    )
+
+
+def test_a_bad_division_code_is_refused_in_the_admin(client_of, adam):
+    response = client_of(adam).post(f"{DIVISIONS}add/", {"code": "4113", "name": "x"})
+    assert response.status_code == 200
+    assert BAD_CODE.format(code="4113") in html_of(response)
+    assert not Division.objects.exists()
+
+
+def test_departments_show_and_filter_by_division(client_of, adam):
+    bureaus = two_bureaus()
+    client = client_of(adam)
+    html = html_of(client.get(DEPARTMENTS))
+    assert "红旗区医疗保障局" in html and "西峡县医疗保障局" in html
+    assert f"{XIXIA} 西峡县" in html
+    division = bureaus.xixia.department.division
+    html = html_of(client.get(DEPARTMENTS, {"division__id__exact": division.pk}))
+    assert "西峡县医疗保障局" in html and "红旗区医疗保障局" not in html
+    html = html_of(client.get(DEPARTMENTS, {"q": "红旗区"}))
+    assert "红旗区医疗保障局" in html and "西峡县医疗保障局" not in html
+
+
+def test_users_show_their_division_and_subordinates(client_of, adam):
+    bureaus = two_bureaus()
+    client = client_of(adam)
+    html = html_of(client.get(USERS, {"q": "henan"}))
+    assert "410000 河南省" in html
+    response = client.get(f"{USERS}{bureaus.province.pk}/change/")
+    assert 'name="division"' in html_of(response)
+    assert 'name="with_subordinates"' in html_of(response)
+    html = html_of(client.get(USERS, {"with_subordinates__exact": "1"}))
+    assert "henan" in html and "xinxiang" in html and "hongqi" not in html
+
+
+@pytest.mark.parametrize("url", [DIVISIONS, f"{DIVISIONS}add/"])
+def test_staff_without_admin_role_cannot_change_divisions(client_of, alice, url):
+    from django.contrib.auth.models import Permission
+
+    alice.is_staff = True
+    alice.save()
+    alice.user_permissions.add(*Permission.objects.filter(codename__endswith="_division"))
+    user = User.objects.get(pk=alice.pk)
+    DivisionFactory()
+    response = client_of(user).get(url)
+    if url.endswith("add/"):
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 200
+        assert f'href="{DIVISIONS}add/"' not in html_of(response)
