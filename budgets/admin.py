@@ -191,6 +191,7 @@ class DepartmentBudgetAdmin(DepartmentScopedAdmin):
         "basic_expenditure",
         "three_public_budget",
         "procurement_budget",
+        "stated_total",
     )
     list_filter = ("year", "department")
     search_fields = ("department__name", "department__code")
@@ -200,8 +201,8 @@ class DepartmentBudgetAdmin(DepartmentScopedAdmin):
 @admin.register(Adjustment)
 class AdjustmentAdmin(DepartmentScopedAdmin):
     department_field = "project__department"
-    list_display = ("year", "department", "document_number", "project", "date", "amount")
-    list_filter = ("year", "project__department")
+    list_display = ("year", "department", "document_number", "project", "date", "amount", "kind")
+    list_filter = ("year", "kind", "project__department")
     search_fields = ("document_number", "project__code", "project__name", "note")
     autocomplete_fields = ("project",)
     date_hierarchy = "date"

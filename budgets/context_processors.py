@@ -12,6 +12,7 @@ NAVIGATION = [
     ("首页", "home", {Role.STAFF, Role.REVIEWER, Role.ADMIN}),
     ("项目", "budgets:project_list", {Role.STAFF, Role.REVIEWER, Role.ADMIN}),
     ("目标审核", "performance:review_list", {Role.STAFF, Role.REVIEWER, Role.ADMIN}),
+    ("整体目标表", "reporting:table_11", {Role.STAFF, Role.REVIEWER, Role.ADMIN}),
     ("监控与自评", "tracking:round_list", {Role.STAFF, Role.REVIEWER, Role.ADMIN}),
     ("审核队列", "tracking:review_queue", {Role.REVIEWER, Role.ADMIN}),
     ("导入", "budgets:import_upload", {Role.STAFF, Role.REVIEWER, Role.ADMIN}),

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from .choices import ProjectType, Warning
+from .choices import AdjustmentKind, ProjectType, Warning
 from .importer import FILE_TOO_LARGE, ImportRefused, Problem, check_file, human_size
 from .models import Department
 from .services import validate_amount
@@ -87,6 +87,14 @@ class AdjustmentForm(forms.Form):
     document_number = forms.CharField(label="调整文号", max_length=100)
     date = forms.DateField(label="日期", widget=DateInput())
     amount = AmountField(label="调整金额（万元）", help_text="追加填正数，追减填负数")
+    kind = forms.ChoiceField(
+        label="调整类型",
+        choices=AdjustmentKind.choices,
+        initial=AdjustmentKind.GENERAL,
+        required=False,  # left out: 一般调整
+        help_text="政策性调整（落实国家政策、不可抗力、上级或本级党委政府临时交办）计入全年预算数，"
+        "不计入预算调整率",
+    )
     note = forms.CharField(
         label="说明", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

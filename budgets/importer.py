@@ -123,6 +123,10 @@ class Row:
         self.ok = False
         self.ctx.add_problem(Problem(self.sheet, self.number, column, message))
 
+    def has(self, column: str) -> bool:
+        """The sheet has this column (an optional column left out keeps what is stored)."""
+        return column in self.values
+
     def raw(self, column: str) -> Any:
         value = self.values.get(column)
         if isinstance(value, str):

@@ -12,12 +12,16 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from . import divisions
-from .choices import ProjectType, Role, Warning
+from .choices import AdjustmentKind, ProjectType, Role, Warning
 from .fields import MoneyField
 
 # Rates keep more precision than they are shown with; display rounds to 2 places.
 RATE = {"max_digits": 24, "decimal_places": 10}
 ZERO = Decimal("0")
+
+PROJECT_OTHER_FUNDS_OVER_TOTAL = (
+    "财政专户管理资金与单位资金之和不能超过资金总额（年初预算+上年结转）"
+)
 
 
 class Division(models.Model):
@@ -208,6 +212,11 @@ class Project(models.Model):
     # Set when the project's self-evaluation is submitted: targets can no longer change.
     targets_locked = models.BooleanField("绩效目标已锁定", default=False)
     carryover = MoneyField("上年结转（万元）", default=ZERO, validators=[MinValueValidator(ZERO)])
+    # The parts of 资金总额 (年初预算 + 上年结转) that are not 政府预算资金 (预算12表/11表).
+    special_account_funds = MoneyField(
+        "财政专户管理资金（万元）", default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    unit_funds = MoneyField("单位资金（万元）", default=ZERO, validators=[MinValueValidator(ZERO)])
     history = HistoricalRecords()
 
     class Meta:
@@ -222,6 +231,19 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(carryover__gte=0), name="project_carryover_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(special_account_funds__gte=0, unit_funds__gte=0),
+                name="project_other_funds_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    special_account_funds__lte=models.F("initial_budget")
+                    + models.F("carryover")
+                    - models.F("unit_funds")
+                ),
+                name="project_other_funds_within_total",
+                violation_error_message=PROJECT_OTHER_FUNDS_OVER_TOTAL,
+            ),
         ]
         indexes = [models.Index(fields=["department", "year"])]
 
@@ -232,6 +254,11 @@ class Project(models.Model):
     def initial_total(self) -> Decimal:
         """年初预算数 = 年初预算 + 上年结转."""
         return self.initial_budget + self.carryover
+
+    @property
+    def government_funds(self) -> Decimal:
+        """政府预算资金 = 资金总额 − 财政专户管理资金 − 单位资金."""
+        return self.initial_total - self.special_account_funds - self.unit_funds
 
 
 class DepartmentBudget(models.Model):
@@ -255,6 +282,11 @@ class DepartmentBudget(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(ZERO)],
+    )
+    # The total the department states (部门预算总额); the department target review compares
+    # it with 基本支出 + its projects' 年初预算数 (budgets.selectors.department_budget_totals).
+    stated_total = MoneyField(
+        "部门预算总额（万元）", null=True, blank=True, validators=[MinValueValidator(ZERO)]
     )
     history = HistoricalRecords()
 
@@ -294,6 +326,9 @@ class Adjustment(models.Model):
     )
     date = models.DateField("日期")
     amount = MoneyField("调整金额（万元）")
+    kind = models.CharField(
+        "调整类型", max_length=8, choices=AdjustmentKind.choices, default=AdjustmentKind.GENERAL
+    )
     note = models.TextField("说明", blank=True, default="")
     history = HistoricalRecords()
 
@@ -305,6 +340,9 @@ class Adjustment(models.Model):
             models.UniqueConstraint(
                 fields=["year", "department", "document_number"],
                 name="adjustment_number_unique_in_department_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=AdjustmentKind.values), name="adjustment_kind_known"
             ),
         ]
         indexes = [models.Index(fields=["project", "date"])]

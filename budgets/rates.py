@@ -19,7 +19,8 @@ HUNDRED = Decimal(100)
 GREEN = "green"
 YELLOW = "yellow"
 RED = "red"
-WARNINGS = (GREEN, YELLOW, RED)
+OVER = "over"  # 超支: spent more than the budget, whatever the date
+WARNINGS = (GREEN, YELLOW, RED, OVER)
 
 # Settings the finance bureau can change; these are the provinces' usual values.
 DEFAULT_GREEN_FRACTION = Decimal("0.8")
@@ -31,6 +32,10 @@ LOW_EXECUTION_NOTE = "预算执行率低于90%，需说明原因"
 
 # Shown wherever a rate is null (zero denominator or not applicable).
 NO_RATE = "—"
+
+# Budgets are published rounded to 2 decimals of 万元 while some figures compared with them are
+# exact amounts in 元 (157609.01元 against 15.76万元): differences up to this are no difference.
+AMOUNT_TOLERANCE = Decimal("0.005")
 
 
 def ratio_percent(
@@ -47,11 +52,17 @@ def execution_rate(executed: Decimal, adjusted: Decimal | None) -> Decimal | Non
     return ratio_percent(executed, adjusted)
 
 
-def adjustment_rate(adjusted: Decimal, initial: Decimal | None) -> Decimal | None:
-    """预算调整率 = (adjusted − initial) / initial × 100."""
+def adjustment_rate(
+    adjusted: Decimal, initial: Decimal | None, policy: Decimal = Decimal(0)
+) -> Decimal | None:
+    """预算调整率 = (adjusted − initial − 政策性调整) / initial × 100.
+
+    `policy` is the sum of the 政策性调整 within `adjusted`: they count in 全年预算数 but are
+    not the department's own adjustments.
+    """
     if initial is None:
         return None
-    return ratio_percent(CONTEXT.subtract(adjusted, initial), initial)
+    return ratio_percent(CONTEXT.subtract(CONTEXT.subtract(adjusted, initial), policy), initial)
 
 
 def carryover_rate(adjusted: Decimal | None, executed: Decimal) -> Decimal | None:
@@ -90,13 +101,16 @@ def execution_warning(
     green_fraction: Decimal = DEFAULT_GREEN_FRACTION,
     yellow_fraction: Decimal = DEFAULT_YELLOW_FRACTION,
 ) -> str | None:
-    """green / yellow / red by comparing the execution rate with fractions of the time progress.
+    """over / green / yellow / red: over 100 % is 超支 whatever the date; otherwise the
+    execution rate is compared with fractions of the time progress.
 
     Both sides are compared at full precision (never the rounded display values); None means
     no budget.
     """
     if execution_rate is None:
         return None
+    if execution_rate > HUNDRED:
+        return OVER
     if execution_rate >= CONTEXT.multiply(green_fraction, time_progress):
         return GREEN
     if execution_rate >= CONTEXT.multiply(yellow_fraction, time_progress):
@@ -132,13 +146,29 @@ def format_amount(amount: Decimal) -> str:
     return f"{normalized:f}"
 
 
+MONEY_MIN_PLACES = 2
+
+
+def format_money(amount: Decimal) -> str:
+    """An amount as pages print it: thousands separators and 2 to 6 decimals, exact
+    ("10,348.70", "4,515.264", "20.00"); real fen are never rounded away."""
+    if amount.is_zero():
+        amount = Decimal(0)  # "-0.000000" would print as "-0.00"
+    places = max(MONEY_MIN_PLACES, -amount.normalize(CONTEXT).as_tuple().exponent)
+    return f"{amount:,.{places}f}"
+
+
 @dataclass(frozen=True)
 class BudgetFigures:
-    """年初预算数, 全年预算数 and 执行数 of a project or department as of a date, in 万元."""
+    """年初预算数, 全年预算数 and 执行数 of a project or department as of a date, in 万元.
+
+    `policy` is the part of `adjusted` that comes from 政策性调整 (left out of 预算调整率).
+    """
 
     initial: Decimal
     adjusted: Decimal
     executed: Decimal
+    policy: Decimal = Decimal(0)
 
     def __add__(self, other: BudgetFigures) -> BudgetFigures:
         # A department's figures are the sum of its projects' and its basic expenditure.
@@ -146,6 +176,7 @@ class BudgetFigures:
             CONTEXT.add(self.initial, other.initial),
             CONTEXT.add(self.adjusted, other.adjusted),
             CONTEXT.add(self.executed, other.executed),
+            CONTEXT.add(self.policy, other.policy),
         )
 
     @property
@@ -158,7 +189,7 @@ class BudgetFigures:
 
     @property
     def adjustment_rate(self) -> Decimal | None:
-        return adjustment_rate(self.adjusted, self.initial)
+        return adjustment_rate(self.adjusted, self.initial, self.policy)
 
     @property
     def carryover_rate(self) -> Decimal | None:

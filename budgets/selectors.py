@@ -6,6 +6,7 @@ pages, the API, exports and the nightly snapshot can all use them at province sc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,6 +27,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from . import divisions
+from .choices import AdjustmentKind
 from .fields import MoneyField
 from .models import (
     Adjustment,
@@ -37,6 +39,7 @@ from .models import (
     WarningSettings,
 )
 from .rates import (
+    AMOUNT_TOLERANCE,
     BudgetFigures,
     procurement_execution_rate,
     three_public_control_rate,
@@ -128,6 +131,17 @@ def _sum_by(queryset: QuerySet, key: str, field: str = "amount") -> dict[int, De
     return {k: total or ZERO for k, total in rows}
 
 
+def _adjustments_by(queryset: QuerySet[Adjustment], key: str) -> dict[int, tuple[Decimal, Decimal]]:
+    """(every adjustment, the 政策性调整 among them) summed by `key`, in one query."""
+    rows = (
+        queryset.order_by()
+        .values(key)
+        .annotate(total=Sum("amount"), policy=Sum("amount", filter=Q(kind=AdjustmentKind.POLICY)))
+        .values_list(key, "total", "policy")
+    )
+    return {k: (total or ZERO, policy or ZERO) for k, total, policy in rows}
+
+
 def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, BudgetFigures]:
     """Figures of every project in the queryset as of the date (three queries)."""
     base = {
@@ -137,13 +151,17 @@ def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, Budge
         )
     }
     ids = projects.order_by().values("pk")
-    adjustments = _sum_by(Adjustment.objects.filter(project__in=ids, date__lte=as_of), "project")
+    adjustments = _adjustments_by(
+        Adjustment.objects.filter(project__in=ids, date__lte=as_of), "project"
+    )
     payments = _sum_by(Payment.objects.filter(project__in=ids, date__lte=as_of), "project")
+    none = (ZERO, ZERO)
     return {
         pk: BudgetFigures(
             initial=initial,
-            adjusted=initial + adjustments.get(pk, ZERO),
+            adjusted=initial + adjustments.get(pk, none)[0],
             executed=payments.get(pk, ZERO),
+            policy=adjustments.get(pk, none)[1],
         )
         for pk, initial in base.items()
     }
@@ -191,7 +209,7 @@ def department_figures(
         .annotate(a=Sum("initial_budget"), b=Sum("carryover"))
         .values_list("department", "a", "b")
     }
-    adjusted_delta = _sum_by(adjustments, "project__department")
+    adjusted_delta = _adjustments_by(adjustments, "project__department")
     spent = {
         dept: (total or ZERO, tp or ZERO, proc or ZERO)
         for dept, total, tp, proc in payments.order_by()
@@ -210,10 +228,11 @@ def department_figures(
         basic = (fact.basic_expenditure if fact else None) or ZERO
         start = initial.get(dept, ZERO) + basic
         executed, three_public, procurement = spent.get(dept, (ZERO, ZERO, ZERO))
+        delta, policy = adjusted_delta.get(dept, (ZERO, ZERO))
         result[dept] = DepartmentFigures(
             department_id=dept,
             budget=BudgetFigures(
-                initial=start, adjusted=start + adjusted_delta.get(dept, ZERO), executed=executed
+                initial=start, adjusted=start + delta, executed=executed, policy=policy
             ),
             three_public_spent=three_public,
             three_public_budget=fact.three_public_budget if fact else None,
@@ -221,6 +240,79 @@ def department_figures(
             procurement_budget=fact.procurement_budget if fact else None,
         )
     return result
+
+
+@dataclass(frozen=True)
+class DepartmentBudgetTotals:
+    """A department's stated 部门预算总额 beside the total its facts add up to (万元).
+
+    `computed` = 基本支出 + every project's 年初预算 + 上年结转 of the year (adjustments left
+    out: the stated total is the year-start budget).
+    """
+
+    department_id: int
+    stated: Decimal | None
+    basic_expenditure: Decimal
+    projects: Decimal
+
+    @property
+    def computed(self) -> Decimal:
+        return self.basic_expenditure + self.projects
+
+    @property
+    def differs(self) -> bool:
+        """The stated total is given and differs from the computed one by more than 0.005."""
+        return (
+            self.stated is not None and (self.stated - self.computed).copy_abs() > AMOUNT_TOLERANCE
+        )
+
+
+def department_budget_totals(
+    departments: QuerySet[Department] | Iterable[int], year: int
+) -> dict[int, DepartmentBudgetTotals]:
+    """部门预算总额 as stated and as computed, for every given department with a 部门预算 row
+    or projects in the year, by department id (two queries)."""
+    if isinstance(departments, QuerySet):
+        ids = departments.order_by().values("pk")
+    else:
+        ids = list(departments)
+    projects = {
+        dept: (initial or ZERO) + (carryover or ZERO)
+        for dept, initial, carryover in Project.objects.filter(year=year, department__in=ids)
+        .order_by()
+        .values("department")
+        .annotate(initial_sum=Sum("initial_budget"), carryover_sum=Sum("carryover"))
+        .values_list("department", "initial_sum", "carryover_sum")
+    }
+    facts = {
+        dept: (stated, basic)
+        for dept, stated, basic in DepartmentBudget.objects.filter(
+            year=year, department__in=ids
+        ).values_list("department", "stated_total", "basic_expenditure")
+    }
+    return {
+        dept: DepartmentBudgetTotals(
+            department_id=dept,
+            stated=facts.get(dept, (None, None))[0],
+            basic_expenditure=facts.get(dept, (None, None))[1] or ZERO,
+            projects=projects.get(dept, ZERO),
+        )
+        for dept in set(projects) | set(facts)
+    }
+
+
+def procurement_budgets_by_project(projects: QuerySet[Project]) -> dict[int, Decimal]:
+    """Each project's department's 政府采购预算 of the project's year, by project id; 0 where
+    the department has no 部门预算 row or left it blank (one query)."""
+    budget = DepartmentBudget.objects.filter(
+        department=OuterRef("department"), year=OuterRef("year")
+    ).values("procurement_budget")[:1]
+    rows = (
+        projects.order_by()
+        .annotate(procurement=Subquery(budget, output_field=MoneyField()))
+        .values_list("pk", "procurement")
+    )
+    return {pk: procurement or ZERO for pk, procurement in rows}
 
 
 def with_figures(projects: QuerySet[Project], as_of: date) -> QuerySet[Project]:
@@ -259,3 +351,25 @@ def with_figures(projects: QuerySet[Project], as_of: date) -> QuerySet[Project]:
         execution_sort=Cast("executed_total", FloatField())
         / NullIf(Cast("adjusted_total", FloatField()), Value(0.0))
     )
+
+
+# --- the official tables (预算11表, 预算12表) ----------------------------------------------------
+
+
+def projects_in_sheet_order(year: int, department_ids: list[int]) -> QuerySet[Project]:
+    """The departments' projects of the year with their units, in the order of the `项目` sheet.
+
+    A project has no position of its own: its id follows the row of the sheet that first
+    imported it (rows are created in sheet order), so a re-import keeps the order it set.
+    """
+    return (
+        Project.objects.filter(year=year, department__in=department_ids)
+        .select_related("unit")
+        .order_by("pk")
+    )
+
+
+def department_budgets(year: int, department_ids: list[int]) -> dict[int, DepartmentBudget]:
+    """{department_id: its 部门预算 row} of the year (one query)."""
+    rows = DepartmentBudget.objects.filter(year=year, department__in=department_ids)
+    return {row.department_id: row for row in rows}

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .access import FACTS, may_access_department
-from .choices import Role, role_from_text
+from .choices import AdjustmentKind, Role, role_from_text
 from .fields import QUANTUM
 from .importer import check_file, run_import, sheet_classes
 from .models import (
@@ -267,12 +267,14 @@ def adjustment_save(
     date: date,
     amount: Decimal,
     note: str = "",
+    kind: str = AdjustmentKind.GENERAL,
     adjustment: Adjustment | None = None,
 ) -> Adjustment:
     """Create or update a budget adjustment (追加 positive, 追减 negative) of a project.
 
     Its year is the year of its date; the document number is unique within the project's
     department and that year (another department's numbers are neither seen nor matched).
+    `kind` is 一般调整 or 政策性调整 (left out of 预算调整率).
     """
     department = project.department
     _check_change(user, department)
@@ -299,6 +301,7 @@ def adjustment_save(
     adjustment.project = project
     adjustment.date = date
     adjustment.amount = amount
+    adjustment.kind = kind or AdjustmentKind.GENERAL
     adjustment.note = note.strip()
     adjustment.full_clean(validate_unique=False, validate_constraints=False)
     adjustment._history_user = user

@@ -15,9 +15,10 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import divisions
 from .access import covers_division, is_admin, is_reviewer
-from .choices import ProjectType
+from .choices import AdjustmentKind, ProjectType
 from .importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
 from .models import Adjustment, Department, DepartmentBudget, Division, Payment, Project, Unit
+from .rates import format_money
 
 UNKNOWN_DEPARTMENT = "部门编码“{code}”不存在（请先在“项目”表中导入该部门的项目）"
 DIVISION_NEEDED = "无法确定部门“{code}”所属的区划，请填写“区划编码”列（6位，如410702）"
@@ -27,11 +28,20 @@ DEPARTMENT_IN_SEVERAL_DIVISIONS = (
 PROJECT_CODE_OTHER_DIVISION = "项目编码“{code}”以{prefix}开头，与部门所属区划{division}不符"
 PROJECT_ROWS_SEVERAL_DIVISIONS = "部门“{code}”的项目编码前六位不一致（第{row}行为{other}）"
 DIVISION_COLUMN = "区划编码"
+SPECIAL_FUNDS_COLUMN = "财政专户管理资金"
+UNIT_FUNDS_COLUMN = "单位资金"
+STATED_TOTAL_COLUMN = "部门预算总额"
+ADJUSTMENT_KIND_COLUMN = "调整类型"
 UNKNOWN_PROJECT = "项目编码“{code}”在{year}年度不存在"
 UNKNOWN_PROJECT_ANY_YEAR = "项目编码“{code}”不存在"
 PROJECT_OF_OTHER_DEPARTMENT = "项目“{code}”属于部门“{owner}”，不属于部门“{code_given}”"
 UNIT_OF_OTHER_DEPARTMENT = "单位编码“{unit}”已属于部门“{owner}”，不能再归入部门“{department}”"
 BAD_PROJECT_TYPE = "项目类型“{value}”无效，应为“特定目标类”或“其他运转类”"
+OTHER_FUNDS_OVER_TOTAL = (
+    "财政专户管理资金{special}万元与单位资金{unit}万元之和超过资金总额"
+    "（年初预算+上年结转）{total}万元"
+)
+BAD_ADJUSTMENT_KIND = "调整类型“{value}”无效，应为“一般调整”或“政策性调整”"
 DUPLICATE_ROW = "与第{row}行的{key}相同但内容不同"
 DATE_OUTSIDE_YEAR = "日期{day}不在{year}年度内"
 
@@ -60,6 +70,8 @@ class ProjectRef:
     department: DeptKey
     # Targets locked by a submitted self-evaluation (budgets.Project.targets_locked).
     locked: bool = False
+    # Stored 财政专户管理资金 and 单位资金: kept when a 项目 sheet leaves their columns out.
+    other_funds: tuple[Decimal, Decimal] = (Decimal(0), Decimal(0))
 
     @property
     def department_code(self) -> str:
@@ -200,11 +212,18 @@ class BudgetLookups:
             return
         self._loaded_years.add(year)
         rows = Project.objects.filter(year=year).values_list(
-            "pk", "code", "department__division__code", "department__code", "targets_locked"
+            "pk",
+            "code",
+            "department__division__code",
+            "department__code",
+            "targets_locked",
+            "special_account_funds",
+            "unit_funds",
         )
-        for pk, code, division, dept_code, locked in rows:
+        for pk, code, division, dept_code, locked, special, unit in rows:
             self.projects.setdefault(
-                (year, code), ProjectRef(pk, year, code, DeptKey(division, dept_code), locked)
+                (year, code),
+                ProjectRef(pk, year, code, DeptKey(division, dept_code), locked, (special, unit)),
             )
 
     def project(self, year: int, code: str) -> ProjectRef | None:
@@ -343,6 +362,8 @@ class ProjectRecord:
     type: str
     initial_budget: Decimal
     carryover: Decimal
+    special_account_funds: Decimal = Decimal(0)
+    unit_funds: Decimal = Decimal(0)
 
 
 class ProjectSheet(Sheet):
@@ -358,6 +379,8 @@ class ProjectSheet(Sheet):
         Column("项目类型"),
         Column("年初预算", True),
         Column("上年结转"),
+        Column(SPECIAL_FUNDS_COLUMN),
+        Column(UNIT_FUNDS_COLUMN),
         Column(DIVISION_COLUMN),
     )
 
@@ -384,6 +407,8 @@ class ProjectSheet(Sheet):
             row.problem("项目类型", BAD_PROJECT_TYPE.format(value=type_))
         initial = row.decimal("年初预算", required=True, non_negative=True)
         carryover = row.decimal("上年结转", non_negative=True)
+        special = row.decimal(SPECIAL_FUNDS_COLUMN, non_negative=True)
+        unit_funds = row.decimal(UNIT_FUNDS_COLUMN, non_negative=True)
         if not row.ok:
             return None
         lk = self.lookups
@@ -438,6 +463,22 @@ class ProjectSheet(Sheet):
                     "项目编码", NO_PERMISSION_DEPARTMENT.format(code=stored.department_code)
                 )
                 return None
+        # After the permission checks: the stored amounts are only named to those who may see them.
+        special, unit_funds = self._other_funds(row, stored, special, unit_funds)
+        total = initial + (carryover or Decimal(0))
+        if special + unit_funds > total:
+            # The column of an amount given in this row, else the total that became too low.
+            given = ((SPECIAL_FUNDS_COLUMN, special), (UNIT_FUNDS_COLUMN, unit_funds))
+            column = next((c for c, amount in given if row.has(c) and amount), "年初预算")
+            row.problem(
+                column,
+                OTHER_FUNDS_OVER_TOTAL.format(
+                    special=format_money(special),
+                    unit=format_money(unit_funds),
+                    total=format_money(total),
+                ),
+            )
+            return None
         record = ProjectRecord(
             year,
             dept,
@@ -449,6 +490,8 @@ class ProjectSheet(Sheet):
             type_,
             initial,
             carryover or Decimal(0),
+            special,
+            unit_funds,
         )
         if not self.guard.check(row, (year, code), record, "年度与项目编码", "项目编码"):
             return None
@@ -456,6 +499,19 @@ class ProjectSheet(Sheet):
         lk.units.setdefault((division, unit_code), (None, dept_code))
         lk.declare_project(year, code, dept)
         return record
+
+    @staticmethod
+    def _other_funds(
+        row: Row, stored: ProjectRef | None, special: Decimal | None, unit_funds: Decimal | None
+    ) -> tuple[Decimal, Decimal]:
+        """财政专户管理资金 and 单位资金 of the row: a blank cell is 0, a column the sheet
+        leaves out keeps the stored amount (a workbook without them imports as before)."""
+        kept = stored.other_funds if stored is not None and stored.id is not None else None
+        zero = Decimal(0)
+        return (
+            (special or zero) if row.has(SPECIAL_FUNDS_COLUMN) or kept is None else kept[0],
+            (unit_funds or zero) if row.has(UNIT_FUNDS_COLUMN) or kept is None else kept[1],
+        )
 
     def write(self, records: list[ProjectRecord]) -> None:
         lk = self.lookups
@@ -536,6 +592,8 @@ class ProjectSheet(Sheet):
                     "unit_id": units[(r.department.division, r.unit_code)].pk,
                     "initial_budget": r.initial_budget,
                     "carryover": r.carryover,
+                    "special_account_funds": r.special_account_funds,
+                    "unit_funds": r.unit_funds,
                 }
                 for r in records
             },
@@ -559,6 +617,7 @@ class DepartmentBudgetSheet(Sheet):
         Column("基本支出"),
         Column("三公经费预算"),
         Column("政府采购预算"),
+        Column(STATED_TOTAL_COLUMN),
         Column(DIVISION_COLUMN),
     )
 
@@ -573,6 +632,7 @@ class DepartmentBudgetSheet(Sheet):
         basic = row.decimal("基本支出", non_negative=True)
         three_public = row.decimal("三公经费预算", non_negative=True)
         procurement = row.decimal("政府采购预算", non_negative=True)
+        stated = row.decimal(STATED_TOTAL_COLUMN, non_negative=True)
         if not row.ok:
             return None
         division = self.lookups.division_of(row, code)
@@ -588,6 +648,9 @@ class DepartmentBudgetSheet(Sheet):
             "three_public_budget": three_public,
             "procurement_budget": procurement,
         }
+        # Left out of the sheet, the stored 部门预算总额 is kept (blank: none stated).
+        if row.has(STATED_TOTAL_COLUMN):
+            record["stated_total"] = stated
         if not self.guard.check(row, (year, code), record, "年度与部门编码", "部门编码"):
             return None
         return record
@@ -612,6 +675,7 @@ class DepartmentBudgetSheet(Sheet):
                     "basic_expenditure": r["basic_expenditure"],
                     "three_public_budget": r["three_public_budget"],
                     "procurement_budget": r["procurement_budget"],
+                    **({"stated_total": r["stated_total"]} if "stated_total" in r else {}),
                 }
                 for r in records
             },
@@ -628,6 +692,7 @@ class AdjustmentSheet(Sheet):
         Column("调整文号", True),
         Column("日期", True),
         Column("调整金额", True),
+        Column(ADJUSTMENT_KIND_COLUMN),
         Column("说明"),
     )
 
@@ -641,6 +706,9 @@ class AdjustmentSheet(Sheet):
         number = row.text("调整文号", required=True, max_length=100)
         day = row.date("日期", required=True)
         amount = row.decimal("调整金额", required=True)
+        kind = row.text(ADJUSTMENT_KIND_COLUMN, max_length=20) or AdjustmentKind.GENERAL
+        if kind not in AdjustmentKind.values:
+            row.problem(ADJUSTMENT_KIND_COLUMN, BAD_ADJUSTMENT_KIND.format(value=kind))
         note = row.text("说明", max_length=2000)
         if not row.ok:
             return None
@@ -660,6 +728,9 @@ class AdjustmentSheet(Sheet):
             "amount": amount,
             "note": note,
         }
+        # Left out of the sheet, the stored 调整类型 is kept (a new adjustment: 一般调整).
+        if row.has(ADJUSTMENT_KIND_COLUMN):
+            record["kind"] = str(kind)
         record["department"] = project.department
         # The key is (年度, the project's department, 调整文号): another department's number is
         # another adjustment, never matched, never named.
@@ -694,6 +765,7 @@ class AdjustmentSheet(Sheet):
                     "date": r["date"],
                     "amount": r["amount"],
                     "note": r["note"],
+                    **({"kind": r["kind"]} if "kind" in r else {}),
                 }
                 for r in records
             },
@@ -832,6 +904,8 @@ def export_rows(
                 p.type,
                 p.initial_budget,
                 p.carryover,
+                p.special_account_funds,
+                p.unit_funds,
                 p.department.division.code,
             ]
             for p in project_list.iterator(chunk_size=2000)
@@ -848,6 +922,7 @@ def export_rows(
                 b.basic_expenditure,
                 b.three_public_budget,
                 b.procurement_budget,
+                b.stated_total,
                 b.department.division.code,
             ]
             for b in budgets.select_related("department__division").order_by(
@@ -862,7 +937,7 @@ def export_rows(
         AdjustmentSheet.name,
         [c.name for c in AdjustmentSheet.columns],
         (
-            [a.project.code, a.document_number, a.date, a.amount, a.note]
+            [a.project.code, a.document_number, a.date, a.amount, a.kind, a.note]
             for a in adjustments.select_related("project").order_by("date", "document_number")
         ),
     )

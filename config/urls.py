@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from budgets import views as budget_views
 
@@ -23,6 +24,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("tracking/", include("tracking.urls")),
     path("performance/", include("performance.urls")),
+    path("reporting/", include("reporting.urls")),
+    # The official tables moved from performance to reporting; old links and bookmarks still
+    # download them (the query string, year and department, is kept).
+    path(
+        "performance/tables/11/",
+        RedirectView.as_view(pattern_name="reporting:table_11_xlsx", query_string=True),
+    ),
+    path(
+        "performance/tables/12/",
+        RedirectView.as_view(pattern_name="reporting:table_12_xlsx", query_string=True),
+    ),
 ]
 
 # A database lock that outlasts the busy timeout answers 503 with a Chinese message.

@@ -17,6 +17,23 @@ LEVEL1_CHOICES: tuple[tuple[str, str], ...] = tuple((name, name) for name in LEV
 # The groups every project must have at least one indicator of (target review, rule 1).
 LEVEL1_REQUIRED: tuple[str, ...] = (LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION)
 
+# 部门整体目标 (预算11表): a department's indicators are grouped 投入管理/产出/效益/满意度.
+LEVEL1_INPUT = "投入管理指标"
+DEPARTMENT_LEVEL1_NAMES: tuple[str, ...] = (
+    LEVEL1_INPUT,
+    LEVEL1_OUTPUT,
+    LEVEL1_BENEFIT,
+    LEVEL1_SATISFACTION,
+)
+DEPARTMENT_LEVEL1_CHOICES: tuple[tuple[str, str], ...] = tuple(
+    (name, name) for name in DEPARTMENT_LEVEL1_NAMES
+)
+
+# 部门年度目标: 类别.
+GOAL = "履职目标"
+TASK = "主要任务"
+GOAL_CATEGORIES: tuple[tuple[str, str], ...] = ((GOAL, GOAL), (TASK, TASK))
+
 # 部门（单位）整体绩效目标表 (预算11表), 投入管理: the rates the system computes from its own
 # data. Keys are the names the JSON export uses for the same rates.
 METRIC_EXECUTION = "execution_rate"
@@ -51,19 +68,6 @@ DEPARTMENT_METRIC_GROUPS: dict[str, str] = {
     METRIC_TARGET_COMPLETION: "绩效管理",
     METRIC_MONITORING_COMPLETION: "绩效管理",
     METRIC_SELF_EVALUATION_COMPLETION: "绩效管理",
-}
-
-# The targets the sample departments published (新乡市医疗保险中心, 2024 预算11表); they
-# apply until a department sets its own.
-DEFAULT_DEPARTMENT_TARGETS: dict[str, str] = {
-    METRIC_EXECUTION: "≥90%",
-    METRIC_ADJUSTMENT: "≤10%",
-    METRIC_CARRYOVER: "≤10%",
-    METRIC_THREE_PUBLIC: "≤100%",
-    METRIC_PROCUREMENT: "≥90%",
-    METRIC_TARGET_COMPLETION: "100%",
-    METRIC_MONITORING_COMPLETION: "100%",
-    METRIC_SELF_EVALUATION_COMPLETION: "100%",
 }
 
 # 指标值说明: how the system computes each metric (rates-and-scoring.md).

@@ -1,38 +1,45 @@
-"""Department targets of the 部门整体绩效目标表 (预算11表): reading them, checking a rate.
+"""Department-wide targets of the 部门整体绩效目标表 (预算11表): which indicators the system
+computes, and whether a computed rate reaches its target.
 
 Pure functions only: no Django imports, so the rules are testable without a database."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from .values import EQ, GE, GT, LE, LT, QUANTITATIVE, RANGE, TargetValue, ValueError_, parse_target
+from .values import EQ, GE, GT, LE, LT, RANGE, TargetValue
 
-DEPARTMENT_TARGET_MAX_LENGTH = 100
+# department-targets.md, “Computed indicators”: the 三级指标 with quotes, spaces, the words
+# 部门 and 单位 and parentheses of either width removed, against these names.
+COMPUTED_NAMES: dict[str, str] = {
+    "预算执行率": "execution_rate",
+    "预算调整率": "adjustment_rate",
+    "结转结余率": "carryover_rate",
+    "三公经费控制率": "three_public_control_rate",
+    "政府采购执行率": "procurement_execution_rate",
+    "绩效目标编制完成率": "target_completion_rate",
+    "绩效监控完成率": "monitoring_completion_rate",
+    "绩效自评完成率": "self_evaluation_completion_rate",
+}
+_NOISE = re.compile(r"[“”\"'‘’\s()（）]|部门|单位")
 
-DEPARTMENT_TARGET_NOT_PERCENT = "{metric}的目标值应为百分比，如“≥90%”或“100%”，不能是“{raw}”"
-DEPARTMENT_TARGET_TOO_LONG = "目标值过长（最多100个字符）"
+
+def computed_metric(name: str) -> str:
+    """The department figure an indicator of this name is computed from, or ""."""
+    return COMPUTED_NAMES.get(_NOISE.sub("", name), "")
+
 
 MET = "达到"
 NOT_MET = "未达到"
 
 
-def parse_department_target(text: str, *, year: int, metric_label: str) -> TargetValue:
-    """Read a department target such as `≥90%`; every metric is a rate, so it must be in %.
-    Raises ValueError_ with a Chinese message (empty, too long, or not a percentage)."""
-    if len(text) > DEPARTMENT_TARGET_MAX_LENGTH:
-        raise ValueError_(DEPARTMENT_TARGET_TOO_LONG)
-    target = parse_target(text, year)
-    if target.kind != QUANTITATIVE or target.unit != "%":
-        raise ValueError_(
-            DEPARTMENT_TARGET_NOT_PERCENT.format(metric=metric_label, raw=" ".join(text.split()))
-        )
-    return target
-
-
 def meets_target(rate: Decimal | None, target: TargetValue | None) -> bool | None:
-    """Whether a rate (in percent, full precision) reaches a percentage target; None: unknown."""
+    """Whether a rate (in percent, full precision) reaches a percentage target; None: unknown
+    (no rate, no target, or a target that is not a percentage)."""
     if rate is None or target is None or not isinstance(target.value, Decimal):
+        return None
+    if target.unit not in ("%", ""):
         return None
     value = target.value
     if target.comparator == RANGE:

@@ -1,4 +1,5 @@
-"""The performance part of the JSON export: indicators and the target completion rate."""
+"""The performance part of the JSON export: indicators, the target completion rate, and each
+department's own targets (部门整体目标, 年度履职目标, 年度主要任务)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,70 @@ from collections import Counter
 from budgets.export import ExportContext
 from budgets.rates import completion_rate, format_rate
 
-from .selectors import indicators_by_project, project_reviews
+from .choices import TASK
+from .models import DepartmentGoal, DepartmentIndicator, Indicator
+from .selectors import (
+    IndicatorRow,
+    department_goals_by_department,
+    department_indicators_by_department,
+    indicators_by_project,
+    project_reviews,
+)
 from .values import format_decimal, target_to_contract
 
 
+def _weight(indicator: Indicator | DepartmentIndicator | IndicatorRow) -> str | None:
+    return None if indicator.weight is None else format_decimal(indicator.weight.normalize())
+
+
+def department_target_entry(indicator: DepartmentIndicator) -> dict:
+    """A 部门整体目标 indicator as the export shows it: a project indicator's shape, plus
+    whether the system computes it. `actual` comes from the department's reports (none yet)."""
+    return {
+        "level1": indicator.level1,
+        "level2": indicator.level2,
+        "name": indicator.name,
+        **target_to_contract(indicator.target),
+        "weight": _weight(indicator),
+        "note": indicator.note,
+        "computed": indicator.computed,
+        "metric": indicator.metric or None,
+        "actual": None,
+    }
+
+
+def _goal_entries(goals: list[DepartmentGoal]) -> tuple[list[dict], list[dict]]:
+    """(goals, tasks) of one department in the export's shape, each by 序号."""
+    texts = [{"order": g.order, "text": g.name} for g in goals if g.category != TASK]
+    tasks = [
+        {
+            "order": g.order,
+            "name": g.name,
+            "content": g.content,
+            "projects": list(g.project_codes),
+        }
+        for g in goals
+        if g.category == TASK
+    ]
+    return texts, tasks
+
+
+def contribute_departments(ctx: ExportContext) -> None:
+    """Fill `targets`, `goals` and `tasks` of every department (two queries); `monitoring`
+    and `self_evaluation` stay null until department reports exist."""
+    ids = list(ctx.department_entries)
+    indicators = department_indicators_by_department(ctx.year, ids)
+    goals = department_goals_by_department(ctx.year, ids)
+    for department_id, entry in ctx.department_entries.items():
+        entry["targets"] = [department_target_entry(i) for i in indicators.get(department_id, [])]
+        entry["goals"], entry["tasks"] = _goal_entries(goals.get(department_id, []))
+        entry.setdefault("monitoring", None)
+        entry.setdefault("self_evaluation", None)
+
+
 def contribute(ctx: ExportContext) -> None:
-    """Fill `indicators` of every project and `target_completion_rate` of every department."""
+    """Fill `indicators` of every project, `target_completion_rate` of every department and
+    each department's own targets."""
     indicators = indicators_by_project(ctx.projects)
     ctx.shared["indicators"] = {row.pk: row for rows in indicators.values() for row in rows}
     for project_id, entry in ctx.project_entries.items():
@@ -22,7 +81,7 @@ def contribute(ctx: ExportContext) -> None:
                 "level2": i.level2,
                 "name": i.name,
                 **target_to_contract(i.target),
-                "weight": None if i.weight is None else format_decimal(i.weight.normalize()),
+                "weight": _weight(i),
                 "note": i.note,
                 "actual": None,
                 "_id": i.pk,
@@ -43,3 +102,4 @@ def contribute(ctx: ExportContext) -> None:
         entry["target_completion_rate"] = format_rate(
             completion_rate(passed[department_id], total[department_id])
         )
+    contribute_departments(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .choices import DEPARTMENT_METRICS, LEVEL1_CHOICES
+from .choices import LEVEL1_CHOICES
 from .models import Indicator
 from .services import parse_weight
 
@@ -69,17 +69,3 @@ class IndicatorForm(ServiceErrorsMixin, forms.Form):
             "weight": data["weight"],
             "note": data["note"],
         }
-
-
-class DepartmentTargetsForm(ServiceErrorsMixin, forms.Form):
-    """The eight 预算11表 targets of a department and year: target text and note each."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for metric, label in DEPARTMENT_METRICS:
-            self.fields[metric] = forms.CharField(label=label, required=False)
-            self.fields[f"{metric}__note"] = forms.CharField(label=f"{label}说明", required=False)
-
-    def targets(self) -> dict[str, tuple[str, str]]:
-        data = self.cleaned_data
-        return {metric: (data[metric], data[f"{metric}__note"]) for metric, _ in DEPARTMENT_METRICS}

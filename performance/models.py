@@ -1,20 +1,25 @@
-"""Performance indicators of projects, the indicator library, and department targets."""
+"""Performance indicators of projects, the indicator library, and department-wide targets."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from budgets.models import Department, Project
 
-from .choices import DEPARTMENT_METRIC_LABELS, DEPARTMENT_METRICS, LEVEL1_CHOICES, LEVEL1_NAMES
-from .department import DEPARTMENT_TARGET_MAX_LENGTH, parse_department_target
-from .values import DEADLINE, KIND_LABELS, TargetValue, ValueError_, target_to_contract
+from .choices import (
+    DEPARTMENT_LEVEL1_CHOICES,
+    DEPARTMENT_LEVEL1_NAMES,
+    DEPARTMENT_METRICS,
+    GOAL_CATEGORIES,
+    LEVEL1_CHOICES,
+    LEVEL1_NAMES,
+)
+from .values import DEADLINE, KIND_LABELS, TargetValue, target_to_contract
 
 KIND_CHOICES = tuple(KIND_LABELS.items())
 
@@ -121,47 +126,98 @@ class IndicatorTemplate(models.Model):
         return f"{self.level1}/{self.name}"
 
 
-class DepartmentTarget(models.Model):
-    """A department's target for one 投入管理 rate of a year (预算11表), e.g. 预算执行率 ≥90%."""
+class DepartmentIndicator(models.Model):
+    """An indicator of a department's 部门整体绩效目标 (预算11表) for one year.
+
+    Its target is stored like a project indicator's (raw text beside the parsed meaning).
+    `metric` names the department figure it is computed from (department-targets.md,
+    “Computed indicators”), or is empty for an indicator the department fills in itself.
+    """
 
     department = models.ForeignKey(
-        Department,
-        on_delete=models.CASCADE,
-        related_name="performance_targets",
-        verbose_name="部门",
+        Department, on_delete=models.CASCADE, related_name="indicators", verbose_name="部门"
     )
     year = models.PositiveSmallIntegerField("年度")
-    metric = models.CharField("指标", max_length=40, choices=DEPARTMENT_METRICS)
-    target = models.CharField("目标值", max_length=DEPARTMENT_TARGET_MAX_LENGTH)
-    note = models.TextField("说明", blank=True, default="")
+    level1 = models.CharField("一级指标", max_length=8, choices=DEPARTMENT_LEVEL1_CHOICES)
+    level2 = models.CharField("二级指标", max_length=50, blank=True, default="")
+    name = models.CharField("三级指标", max_length=200)
+    raw = models.CharField("指标值", max_length=500)
+    kind = models.CharField("类型", max_length=16, choices=KIND_CHOICES)
+    comparator = models.CharField("比较符", max_length=8, blank=True, default="")
+    value = models.CharField("目标值", max_length=40, blank=True, default="")
+    upper = models.CharField("上限", max_length=40, blank=True, default="")
+    unit = models.CharField("单位", max_length=100, null=True, blank=True)
+    note = models.TextField("指标值说明", blank=True, default="")
+    weight = models.DecimalField(
+        "权重",
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    metric = models.CharField(
+        "系统计算指标", max_length=40, choices=DEPARTMENT_METRICS, blank=True, default=""
+    )
+    position = models.PositiveIntegerField("顺序", default=0)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "部门整体绩效目标"
-        verbose_name_plural = "部门整体绩效目标"
-        ordering = ["year", "department__code", "metric"]
+        verbose_name = "部门整体绩效指标"
+        verbose_name_plural = "部门整体绩效指标"
+        ordering = ["department_id", "year", "position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["department", "year", "metric"], name="department_target_unique"
+                fields=["department", "year", "level1", "name"],
+                name="department_indicator_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level1__in=DEPARTMENT_LEVEL1_NAMES),
+                name="department_indicator_level1_known",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.get_metric_display()} {self.target}"
-
-    def clean(self) -> None:
-        if self.metric not in DEPARTMENT_METRIC_LABELS or self.year is None:
-            return  # the field validators report these
-        try:
-            parse_department_target(
-                self.target, year=self.year, metric_label=DEPARTMENT_METRIC_LABELS[self.metric]
-            )
-        except ValueError_ as exc:
-            raise ValidationError({"target": exc.message}) from exc
+        return f"{self.year} {self.level1}/{self.name}：{self.raw}"
 
     @property
-    def parsed(self) -> TargetValue:
-        """The target's meaning; raises ValueError_ when it is not a percentage."""
-        return parse_department_target(
-            self.target, year=self.year, metric_label=DEPARTMENT_METRIC_LABELS[self.metric]
+    def computed(self) -> bool:
+        return bool(self.metric)
+
+    @property
+    def target(self) -> TargetValue:
+        return target_from_fields(
+            self.raw, self.kind, self.comparator, self.value, self.upper, self.unit
         )
+
+    def set_target(self, target: TargetValue) -> None:
+        Indicator.set_target(self, target)  # the same columns, the same contract
+
+
+class DepartmentGoal(models.Model):
+    """A 年度履职目标 or 年度主要任务 of a department's year (sheet 部门年度目标)."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="goals", verbose_name="部门"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    category = models.CharField("类别", max_length=8, choices=GOAL_CATEGORIES)
+    order = models.PositiveSmallIntegerField("序号")
+    name = models.TextField("名称")
+    content = models.TextField("主要内容", blank=True, default="")
+    # The codes of the projects that fund a task, as written (in order).
+    project_codes = models.JSONField("项目编码", default=list, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "部门年度目标与任务"
+        verbose_name_plural = "部门年度目标与任务"
+        ordering = ["department_id", "year", "category", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year", "category", "order"], name="department_goal_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.category}{self.order}：{self.name[:30]}"

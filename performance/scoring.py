@@ -18,19 +18,26 @@ Decisions where the spec leaves room (all tested):
 - Actual numbers in another scale of the target's unit are converted (元 ↔ 万元, 人 ↔ 万人,
   also 千 and 亿); other unit mismatches are read as written in the target's unit.
 - Scores never go below 0 or above the indicator's points.
+- A 成本指标 whose unit is exactly 万元 or 元 and whose comparator is `=` (`344万元`) is a
+  ceiling: it scores and lights as `<=` (`scoring_target`), so spending less than the cost
+  target never loses points and is never an over-run. The stored comparator stays `=`;
+  `≥` cost targets and per-unit amounts (元/人, 万元/年) keep their meaning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from math import floor
 
+from budgets.rates import OVER as WARNING_OVER
 from performance.values import (
     DEADLINE,
+    EQ,
+    LE,
     QUALITATIVE,
     QUANTITATIVE,
     RELATIVE,
@@ -100,6 +107,9 @@ LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 
 HIGHER_IS_BETTER = frozenset({">=", ">", "="})
 LOWER_IS_BETTER = frozenset({"<=", "<"})
+
+# The units of a cost written as a total amount: `=` means “at most” for these.
+COST_CEILING_UNITS = frozenset({"万元", "元"})
 
 # How an indicator was judged, which decides its over-completion flag and its light.
 _HIGHER = "higher"
@@ -226,6 +236,24 @@ def allocate_points(
 # --- completion of one indicator --------------------------------------------------------
 
 
+def is_cost_ceiling(level1: str, target: TargetValue) -> bool:
+    """A 成本指标 in exactly 万元 or 元 written with `=` (or no comparator): a ceiling."""
+    return (
+        "".join(level1.split()) == COST
+        and target.kind == QUANTITATIVE
+        and target.unit in COST_CEILING_UNITS
+        and target.comparator in (EQ, None)
+    )
+
+
+def scoring_target(level1: str, target: TargetValue) -> TargetValue:
+    """The target as scoring and lights read it: a cost ceiling (is_cost_ceiling) as `<=`.
+
+    The stored target is unchanged; only the judgement treats `344万元` as `≤344万元`.
+    """
+    return replace(target, comparator=LE) if is_cost_ceiling(level1, target) else target
+
+
 @dataclass(frozen=True)
 class _Judgement:
     completion: Fraction
@@ -336,10 +364,13 @@ def _judge(target: TargetValue, actual: ActualValue, fiscal_year: int) -> _Judge
 
 
 def indicator_completion(
-    target: TargetValue, actual: ActualValue, *, fiscal_year: int
+    target: TargetValue, actual: ActualValue, *, fiscal_year: int, level1: str = ""
 ) -> Decimal | None:
-    """Completion before the cap (1 = fully reached); None when the actual cannot be scored."""
-    judged = _judge(target, actual, fiscal_year)
+    """Completion before the cap (1 = fully reached); None when the actual cannot be scored.
+
+    `level1` (the indicator's 一级指标) makes a cost ceiling score as `<=`.
+    """
+    judged = _judge(scoring_target(level1, target), actual, fiscal_year)
     return None if judged is None else _to_decimal(judged.completion)
 
 
@@ -350,9 +381,15 @@ def _score_exact(points: Fraction, judged: _Judgement | None) -> Fraction:
 
 
 def indicator_score(
-    target: TargetValue, actual: ActualValue | None, points: Decimal, *, fiscal_year: int
+    target: TargetValue,
+    actual: ActualValue | None,
+    points: Decimal,
+    *,
+    fiscal_year: int,
+    level1: str = "",
 ) -> Decimal:
     """points × min(completion, 1); 0 for a missing or unusable actual."""
+    target = scoring_target(level1, target)
     judged = None if actual is None else _judge(target, actual, fiscal_year)
     return _to_decimal(_score_exact(Fraction(points), judged))
 
@@ -458,7 +495,8 @@ def score_self_evaluation(
     scored: list[IndicatorScore] = []
     for item in indicators:
         item_points = points[item.key]
-        judged = None if item.actual is None else _judge(item.target, item.actual, fiscal_year)
+        target = scoring_target(item.level1, item.target)
+        judged = None if item.actual is None else _judge(target, item.actual, fiscal_year)
         if item.override_score is not None:
             score = _clamp(Fraction(item.override_score), Fraction(0), item_points)
         else:
@@ -495,14 +533,16 @@ def score_self_evaluation(
 
 
 def indicator_light(
-    target: TargetValue, expected: ActualValue | None, *, fiscal_year: int
+    target: TargetValue, expected: ActualValue | None, *, fiscal_year: int, level1: str = ""
 ) -> str | None:
     """The light of an indicator from its expected full-year value; None without a value.
 
     Ratios before the cap: blue ≥ 1.2, green 0.8–1.2, yellow 0.6–0.8, red < 0.6.
-    Lower-is-better indicators, and deadlines (finish on or before, i.e. `<=`), are green
-    while within target, else red. A tier gives 达成 green, 部分达成 yellow, 未达成 red.
+    Lower-is-better indicators (a cost ceiling too, given `level1`), and deadlines (finish on
+    or before, i.e. `<=`), are green while within target, else red. A tier gives 达成 green,
+    部分达成 yellow, 未达成 red.
     """
+    target = scoring_target(level1, target)
     judged = None if expected is None else _judge(target, expected, fiscal_year)
     if judged is None:
         return None
@@ -541,5 +581,5 @@ def indicator_deviates(light: str | None) -> bool:
 
 
 def budget_deviates(warning: str | None) -> bool:
-    """The budget deviates when its execution warning is yellow or red."""
-    return warning in (YELLOW, RED)
+    """The budget deviates when its execution warning is yellow, red or over (超支)."""
+    return warning in (YELLOW, RED, WARNING_OVER)

@@ -1,33 +1,29 @@
-"""Reads of the performance app: indicators of many projects and their target review."""
+"""Reads of the performance app: indicators of many projects and their target review, a
+department's own targets (部门整体目标, 年度履职目标 and 主要任务)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from budgets.models import Department, Project
-from budgets.rates import BudgetFigures, completion_rate
-from budgets.selectors import DepartmentFigures, department_figures, project_figures
-from tracking.choices import SUBMITTED_STATUSES, Stage
-from tracking.models import Report, Round
-
-from .choices import (
-    METRIC_ADJUSTMENT,
-    METRIC_CARRYOVER,
-    METRIC_EXECUTION,
-    METRIC_MONITORING_COMPLETION,
-    METRIC_PROCUREMENT,
-    METRIC_SELF_EVALUATION_COMPLETION,
-    METRIC_TARGET_COMPLETION,
-    METRIC_THREE_PUBLIC,
+from budgets.models import Department, DepartmentBudget, Project
+from budgets.rates import BudgetFigures
+from budgets.selectors import (
+    department_budget_totals,
+    procurement_budgets_by_project,
+    project_figures,
 )
-from .models import Indicator, target_from_fields
+
+from .choices import DEPARTMENT_LEVEL1_NAMES, TASK
+from .department_review import DepartmentIndicatorInput, TaskInput, review_department
+from .models import DepartmentGoal, DepartmentIndicator, Indicator, target_from_fields
 from .review import ReviewInput, ReviewResult, review_targets
-from .values import TargetValue
+from .values import TargetValue, ValueError_, parse_target
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,79 +93,108 @@ def project_reviews(
     figures: dict[int, BudgetFigures] | None = None,
     indicators: dict[int, list[IndicatorRow]] | None = None,
 ) -> dict[int, ReviewResult]:
-    """The target review of every project, against its adjusted budget as of the date."""
+    """The target review of every project, against its adjusted budget as of the date and
+    its department's 政府采购预算 (a fixed number of queries)."""
     figures = figures if figures is not None else project_figures(projects, as_of)
     indicators = indicators if indicators is not None else indicators_by_project(projects)
+    procurement = procurement_budgets_by_project(projects)
     return {
         pk: review_targets(
-            indicators=review_inputs(indicators.get(pk, [])), adjusted_budget=fig.adjusted
+            indicators=review_inputs(indicators.get(pk, [])),
+            adjusted_budget=fig.adjusted,
+            procurement_budget=procurement.get(pk, Decimal(0)),
         )
         for pk, fig in figures.items()
     }
 
 
-@dataclass(frozen=True)
-class DepartmentRates:
-    """The eight 投入管理 rates of one department and year, in percent at full precision."""
+def department_indicators_by_department(
+    year: int, department_ids: Iterable[int]
+) -> dict[int, list[DepartmentIndicator]]:
+    """{department_id: its 部门整体目标 indicators} of the year, in table order: by 一级指标
+    (投入管理, 产出, 效益, 满意度), then as imported (one query)."""
+    rank = {name: n for n, name in enumerate(DEPARTMENT_LEVEL1_NAMES)}
+    result: dict[int, list[DepartmentIndicator]] = defaultdict(list)
+    rows = DepartmentIndicator.objects.filter(year=year, department__in=list(department_ids))
+    for indicator in sorted(rows, key=lambda i: (rank[i.level1], i.position, i.pk)):
+        result[indicator.department_id].append(indicator)
+    return result
 
-    department_id: int
-    projects: int
-    figures: DepartmentFigures | None
-    rates: dict[str, Decimal | None]
+
+def department_goals_by_department(
+    year: int, department_ids: Iterable[int]
+) -> dict[int, list[DepartmentGoal]]:
+    """{department_id: its 年度履职目标 and 年度主要任务} of the year, by 类别 and 序号
+    (one query)."""
+    result: dict[int, list[DepartmentGoal]] = defaultdict(list)
+    rows = DepartmentGoal.objects.filter(year=year, department__in=list(department_ids))
+    for goal in rows.order_by("department_id", "category", "order"):
+        result[goal.department_id].append(goal)
+    return result
 
 
-def department_rates(
-    year: int, as_of: date, departments: QuerySet[Department]
-) -> dict[int, DepartmentRates]:
-    """The 预算11表 rates of every given department from the system's own data (fixed queries);
-    completion rates count projects as rates-and-scoring.md defines them."""
-    ids = departments.order_by().values("pk")
-    projects = Project.objects.filter(year=year, department__in=ids)
-    department_of = dict(projects.order_by().values_list("pk", "department_id"))
-    figures = department_figures(year, as_of, departments)
-    reviews = project_reviews(projects, as_of)
-    # The latest monitoring round of each 区划 (a project reports in its own 区划's rounds).
-    latest: dict[int, int] = {}
-    for division_id, round_id in (
-        Round.objects.filter(year=year, stage=Stage.MONITORING)
-        .values_list("division_id", "pk")
-        .order_by("as_of", "pk")
-    ):
-        latest[division_id] = round_id
-    submitted = Report.objects.filter(
-        project__in=projects.values("pk"), status__in=SUBMITTED_STATUSES
+def departments_with_data(year: int, departments: QuerySet[Department]) -> list[Department]:
+    """The given departments that have projects, a 部门预算 or department targets in the year,
+    by 区划 and code (one query)."""
+    facts = (
+        Q(pk__in=Project.objects.filter(year=year).values("department"))
+        | Q(pk__in=DepartmentBudget.objects.filter(year=year).values("department"))
+        | Q(pk__in=DepartmentIndicator.objects.filter(year=year).values("department"))
+        | Q(pk__in=DepartmentGoal.objects.filter(year=year).values("department"))
     )
-    monitored = set(
-        submitted.filter(round__in=list(latest.values())).values_list("project_id", flat=True)
+    return list(
+        departments.filter(facts).select_related("division").order_by("division__code", "code")
     )
-    evaluated = set(
-        submitted.filter(round__year=year, round__stage=Stage.SELF_EVALUATION).values_list(
-            "project_id", flat=True
-        )
-    )
-    total: Counter = Counter(department_of.values())
-    passed: Counter = Counter(department_of[pk] for pk, review in reviews.items() if review.passed)
-    monitoring: Counter = Counter(department_of[pk] for pk in monitored)
-    evaluation: Counter = Counter(department_of[pk] for pk in evaluated)
+
+
+# --- department target review ----------------------------------------------------------------
+
+
+def _review_target(raw: str, year: int) -> TargetValue | None:
+    try:
+        return parse_target(raw, year)
+    except ValueError_:
+        return None
+
+
+def department_reviews(
+    year: int,
+    departments: QuerySet[Department],
+    *,
+    indicators: dict[int, list[DepartmentIndicator]] | None = None,
+    goals: dict[int, list[DepartmentGoal]] | None = None,
+) -> dict[int, ReviewResult]:
+    """The department target review of every given department (a fixed number of queries);
+    `indicators` and `goals` as the two selectors above give them, when already read."""
+    department_ids = list(departments.order_by().values_list("pk", flat=True))
+    if indicators is None:
+        indicators = department_indicators_by_department(year, department_ids)
+    if goals is None:
+        goals = department_goals_by_department(year, department_ids)
+    codes: dict[int, set[str]] = defaultdict(set)
+    projects = Project.objects.filter(year=year, department__in=department_ids)
+    for department_id, code in projects.values_list("department_id", "code"):
+        codes[department_id].add(code)
+    totals = department_budget_totals(department_ids, year)
     result = {}
-    for department_id in departments.order_by().values_list("pk", flat=True):
-        fig = figures.get(department_id)
-        count = total[department_id]
-        result[department_id] = DepartmentRates(
-            department_id=department_id,
-            projects=count,
-            figures=fig,
-            rates={
-                METRIC_EXECUTION: fig.budget.execution_rate if fig else None,
-                METRIC_ADJUSTMENT: fig.budget.adjustment_rate if fig else None,
-                METRIC_CARRYOVER: fig.budget.carryover_rate if fig else None,
-                METRIC_THREE_PUBLIC: fig.three_public_control_rate if fig else None,
-                METRIC_PROCUREMENT: fig.procurement_execution_rate if fig else None,
-                METRIC_TARGET_COMPLETION: completion_rate(passed[department_id], count),
-                METRIC_MONITORING_COMPLETION: completion_rate(monitoring[department_id], count),
-                METRIC_SELF_EVALUATION_COMPLETION: completion_rate(
-                    evaluation[department_id], count
-                ),
-            },
+    for department_id in department_ids:
+        tasks = [g for g in goals.get(department_id, []) if g.category == TASK]
+        total = totals.get(department_id)
+        result[department_id] = review_department(
+            indicators=[
+                DepartmentIndicatorInput(
+                    level1=i.level1,
+                    level2=i.level2,
+                    name=i.name,
+                    raw=i.raw,
+                    target=_review_target(i.raw, year),
+                    metric=i.metric,
+                )
+                for i in indicators.get(department_id, [])
+            ],
+            tasks=[TaskInput(t.order, t.name, tuple(t.project_codes)) for t in tasks],
+            project_codes=codes[department_id],
+            stated_total=total.stated if total else None,
+            budget_total=total.computed if total else Decimal(0),
         )
     return result

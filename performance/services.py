@@ -1,4 +1,4 @@
-"""Writes of the performance app: a project's indicators, the indicator library, department targets.
+"""Writes of the performance app: a project's indicators and the indicator library.
 
 Writes check budgets.access (STATEMENTS: a department's statements) and, for indicators, the
 lock of a submitted self-evaluation.
@@ -15,11 +15,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
 from budgets.access import STATEMENTS, may_access_department
-from budgets.models import Department, Project, User
+from budgets.models import Project, User
 
-from .choices import DEPARTMENT_METRIC_LABELS, LEVEL1_NAMES
-from .department import parse_department_target
-from .models import DepartmentTarget, Indicator, IndicatorTemplate
+from .choices import LEVEL1_NAMES
+from .models import Indicator, IndicatorTemplate
 from .values import ValueError_, parse_target
 from .workbook import UNKNOWN_LEVEL1, WEIGHT_NOT_POSITIVE, normalize_level1
 
@@ -31,7 +30,6 @@ INDICATOR_NAME_TOO_LONG = "三级指标过长（最多200个字符）"
 INDICATOR_LEVEL2_TOO_LONG = "二级指标过长（最多50个字符）"
 INDICATOR_NOTE_TOO_LONG = "指标值说明过长（最多2000个字符）"
 INDICATOR_WEIGHT_INVALID = "权重最多保留3位小数，且不能超过9999.999，不能是“{value}”"
-DEPARTMENT_TARGET_NO_PERMISSION = "您无权修改部门“{department}”的整体绩效目标"
 
 NAME_MAX = 200
 LEVEL2_MAX = 50
@@ -296,56 +294,3 @@ def indicator_library_seed_from_indicators() -> LibrarySeedResult:
         to_update, ["typical_value", "unit", "usage_count", "level2"], batch_size=500
     )
     return LibrarySeedResult(created=len(to_create), updated=len(to_update), unchanged=unchanged)
-
-
-# --- department targets (预算11表) -------------------------------------------------------------
-
-
-@transaction.atomic
-def department_targets_save(
-    *, user: User, department: Department, year: int, targets: dict[str, tuple[str, str]]
-) -> list[DepartmentTarget]:
-    """Set a department's targets of a year from {metric: (target text, note)}, all or nothing;
-    a blank target removes the department's own (the customary one applies again)."""
-    if not may_access_department(user, department, STATEMENTS):
-        raise PermissionDenied(DEPARTMENT_TARGET_NO_PERMISSION.format(department=department.name))
-    errors: dict[str, str] = {}
-    cleaned: dict[str, tuple[str, str]] = {}
-    for metric, (text, note) in targets.items():
-        if metric not in DEPARTMENT_METRIC_LABELS:
-            raise ValueError(f"unknown metric {metric!r}")
-        text = text.strip()
-        if text:
-            try:
-                parse_department_target(
-                    text, year=year, metric_label=DEPARTMENT_METRIC_LABELS[metric]
-                )
-            except ValueError_ as exc:
-                errors[metric] = exc.message
-        cleaned[metric] = (text, note.strip())
-    if errors:
-        raise ValidationError(errors)
-    existing = {
-        t.metric: t
-        for t in DepartmentTarget.objects.select_for_update().filter(
-            department=department, year=year, metric__in=list(cleaned)
-        )
-    }
-    saved = []
-    for metric, (text, note) in cleaned.items():
-        current = existing.get(metric)
-        if not text:
-            if current is not None:
-                current._history_user = user
-                current.delete()
-            continue
-        if current is not None and (current.target, current.note) == (text, note):
-            saved.append(current)
-            continue
-        current = current or DepartmentTarget(department=department, year=year, metric=metric)
-        current.target = text
-        current.note = note
-        current._history_user = user
-        current.save()
-        saved.append(current)
-    return saved

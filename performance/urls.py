@@ -17,6 +17,4 @@ urlpatterns = [
     path("preview/", views.value_preview, name="value_preview"),
     path("library/", views.library_search, name="library_search"),
     path("departments/targets/", views.department_targets, name="department_targets"),
-    path("tables/12/", views.table_12_download, name="table_12"),
-    path("tables/11/", views.table_11_download, name="table_11"),
 ]

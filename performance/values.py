@@ -136,6 +136,12 @@ _FOLD.update(
 )
 
 
+def without_spaces(text: str) -> str:
+    """The text with every space and line break removed (PDF line breaks, stray spaces), as
+    the official tables print a 指标值; the stored value stays as written."""
+    return _SPACE_RE.sub("", text)
+
+
 def normalize(text: str) -> str:
     """Drop all whitespace and fold full-width forms; `>=`/`<=` become `≥`/`≤`.
 

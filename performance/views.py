@@ -1,23 +1,23 @@
 """Pages of the performance app: target review list, a project's targets and their editor,
-department targets, and the official tables as xlsx downloads."""
+department targets. The official tables are the reporting app's."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budgets.access import STATEMENTS, may_access_department, restrict
-from budgets.models import Department, DepartmentBudget, Project
+from budgets.models import Department, Project
 from budgets.params import (
     IGNORED,
     BadParameter,
@@ -31,37 +31,33 @@ from budgets.rates import completion_rate, format_rate
 from budgets.selectors import default_as_of
 from budgets.views.common import query_without_page
 
-from .choices import LEVEL1_NAMES
-from .forms import DepartmentTargetsForm, IndicatorForm
+from .choices import DEPARTMENT_LEVEL1_NAMES, GOAL, LEVEL1_NAMES, TASK
+from .department import meets_target
+from .forms import IndicatorForm
 from .models import Indicator
-from .selectors import department_rates, project_reviews
+from .selectors import (
+    department_goals_by_department,
+    department_indicators_by_department,
+    department_reviews,
+    departments_with_data,
+    project_reviews,
+)
 from .services import (
     INDICATOR_LOCKED,
-    department_targets_save,
     indicator_create,
     indicator_delete,
     indicator_update,
     template_search,
 )
-from .tables import (
-    TABLE_11_FILENAME,
-    TABLE_12_FILENAME,
-    department_targets_of,
-    metric_rows,
-    table_11,
-    table_12,
-)
 from .values import ValueError_, describe_target, parse_target
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 INDICATOR_ADDED = "已添加指标“{name}”"
 INDICATOR_SAVED = "已保存指标“{name}”"
 INDICATOR_DELETED = "已删除指标“{name}”"
-DEPARTMENT_TARGETS_SAVED = "已保存{department}{year}年度整体绩效目标"
 
 STATUS_PASSED = "passed"
 STATUS_FAILED = "failed"
+STATUS_WARNED = "warned"  # with warnings (提示), whether or not it passes
 PAGE_SIZE = 50
 
 
@@ -73,11 +69,9 @@ def _visible_years(request: HttpRequest) -> list[int]:
     return sorted(set(projects.order_by().values_list("year", flat=True).distinct()), reverse=True)
 
 
-def _year(request: HttpRequest, years: list[int], *, strict: bool = False) -> int:
-    """?year=, else the latest year with projects. A bad year is ignored with a message, or
-    raises BadParameter when `strict` (a write must not fall back to a year not chosen)."""
-    year = parse_year(request.GET.get("year")) if strict else year_param(request)
-    return year or (years[0] if years else timezone.localdate().year)
+def _year(request: HttpRequest, years: list[int]) -> int:
+    """?year=, else the latest year with projects (a bad year is ignored with a message)."""
+    return year_param(request) or (years[0] if years else timezone.localdate().year)
 
 
 def _visible_departments(request: HttpRequest) -> list[Department]:
@@ -90,20 +84,15 @@ def _several_divisions(departments: list[Department]) -> bool:
     return len({d.division_id for d in departments}) > 1
 
 
-def _chosen_department(
-    request: HttpRequest, departments: list[Department], *, strict: bool = False
-) -> Department | None:
+def _chosen_department(request: HttpRequest, departments: list[Department]) -> Department | None:
     """The department named by ?department=<区划/code> or a bare code; one the user may not
-    see is a 404. A bare code of several 区划 is ignored with a message, or raises
-    BadParameter when `strict` (a write or a download)."""
+    see is a 404. A bare code of several 区划 is ignored with a message."""
     text = (request.GET.get("department") or "").strip()
     if not text:
         return None
     try:
         department = find_department(text, departments)
     except BadParameter as exc:
-        if strict:
-            raise
         messages.warning(request, IGNORED.format(message=exc.message))
         return None
     if department is None:
@@ -150,6 +139,8 @@ def review_list(request: HttpRequest) -> HttpResponse:
             continue
         if status == STATUS_FAILED and review.passed:
             continue
+        if status == STATUS_WARNED and not review.warnings:
+            continue
         listed.append(pk)
     page = Paginator(listed, PAGE_SIZE).get_page(page_param(request))
     shown = Project.objects.select_related("department__division", "unit").in_bulk(page.object_list)
@@ -191,8 +182,30 @@ def review_list(request: HttpRequest) -> HttpResponse:
             "querystring": query_without_page(request),
             "counts": counts,
             "summary": summary,
+            "department_rows": _department_review_rows(request, year, department),
         },
     )
+
+
+def _department_review_rows(
+    request: HttpRequest, year: int, department: Department | None
+) -> list[dict]:
+    """The department target review of the chosen department, else of every department the
+    user sees with data in the year (a fixed number of queries whatever their count)."""
+    visible = restrict(Department.objects.all(), request.user, department_field="pk")
+    if department is not None:
+        visible = visible.filter(pk=department.pk)
+    shown = departments_with_data(year, visible)
+    reviews = department_reviews(year, Department.objects.filter(pk__in=[d.pk for d in shown]))
+    return [
+        {
+            "department": d,
+            "review": reviews[d.pk],
+            "failures": [p for p in reviews[d.pk].problems if p.blocking],
+            "warnings": reviews[d.pk].warnings,
+        }
+        for d in shown
+    ]
 
 
 # --- a project's targets and the editor ---------------------------------------------------------
@@ -357,53 +370,54 @@ def library_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- department targets (预算11表) -------------------------------------------------------------
+# --- department targets (部门整体目标) ------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+def _indicator_groups(indicators, rates: dict, flagged: set) -> list[dict]:
+    """A department's indicators by 一级指标; a computed one beside its current figure."""
+    groups = []
+    for level1 in DEPARTMENT_LEVEL1_NAMES:
+        items = []
+        for indicator in indicators:
+            if indicator.level1 != level1:
+                continue
+            rate = rates.get(indicator.metric) if indicator.computed else None
+            items.append(
+                {
+                    "indicator": indicator,
+                    "meaning": describe_target(indicator.target),
+                    "figure": format_rate(rate),
+                    "met": meets_target(rate, indicator.target) if indicator.computed else None,
+                    "flagged": (indicator.level1, indicator.name) in flagged,
+                }
+            )
+        groups.append({"level1": level1, "items": items})
+    return groups
+
+
+@require_GET
 def department_targets(request: HttpRequest) -> HttpResponse:
-    """A department's 投入管理 targets of a year beside the rates the system computes."""
+    """A department's 部门整体目标 of a year by group (the computed ones marked 系统计算 with
+    their current figure), its 年度履职目标 and 年度主要任务, and their review. Read-only: the
+    department imports them (sheets 部门整体目标 and 部门年度目标)."""
     years = _visible_years(request)
-    try:
-        year = _year(request, years, strict=request.method == "POST")
-    except BadParameter as exc:
-        return bad_request(exc)
+    year = _year(request, years)
     departments = _visible_departments(request)
-    try:
-        chosen = _chosen_department(request, departments, strict=request.method == "POST")
-    except BadParameter as exc:
-        return bad_request(exc)
-    department = chosen or (departments[0] if departments else None)
+    department = _chosen_department(request, departments) or (
+        departments[0] if departments else None
+    )
     if department is None:
         raise Http404
-    may_change = may_access_department(request.user, department, STATEMENTS)
-    own = department_targets_of(year, [department.pk]).get(department.pk, {})
-    url = f"{reverse('performance:department_targets')}?year={year}&department={department.ref}"
-    if request.method == "POST":
-        if not may_change:
-            raise PermissionDenied
-        form = DepartmentTargetsForm(request.POST)
-        if form.is_valid():
-            try:
-                department_targets_save(
-                    user=request.user, department=department, year=year, targets=form.targets()
-                )
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(
-                    request, DEPARTMENT_TARGETS_SAVED.format(department=department.name, year=year)
-                )
-                return redirect(url)
-    else:
-        initial = {}
-        for metric, target in own.items():
-            initial[metric] = target.target
-            initial[f"{metric}__note"] = target.note
-        form = DepartmentTargetsForm(initial=initial)
     as_of = default_as_of(year)
-    rates = department_rates(year, as_of, Department.objects.filter(pk=department.pk))
-    rows = metric_rows(year=year, rates=rates[department.pk].rates, targets=own)
+    one = Department.objects.filter(pk=department.pk)
+    indicators = department_indicators_by_department(year, [department.pk])
+    goals = department_goals_by_department(year, [department.pk])
+    review = department_reviews(year, one, indicators=indicators, goals=goals)[department.pk]
+    # The figures count reports (tracking, above this app): the function is named in settings.
+    rates = import_string(settings.DEPARTMENT_FIGURES)(year, as_of, one)[department.pk].rates
+    flagged = {(p.level1, p.name) for p in review.problems if p.name}
+    projects = {p.code: p for p in Project.objects.filter(year=year, department=department)}
+    own_goals = goals.get(department.pk, [])
     return render(
         request,
         "performance/department_targets.html",
@@ -414,65 +428,16 @@ def department_targets(request: HttpRequest) -> HttpResponse:
             "departments": departments,
             "department": department,
             "several_divisions": _several_divisions(departments),
-            "may_change": may_change,
-            "lines": [
-                {
-                    "row": row,
-                    "rate": format_rate(row.rate),
-                    "field": form[row.metric],
-                    "note": form[f"{row.metric}__note"],
-                }
-                for row in rows
+            "groups": _indicator_groups(indicators.get(department.pk, []), rates, flagged),
+            "has_indicators": bool(indicators.get(department.pk)),
+            "goals": [g for g in own_goals if g.category == GOAL],
+            "tasks": [
+                {"task": t, "projects": [(code, projects.get(code)) for code in t.project_codes]}
+                for t in own_goals
+                if t.category == TASK
             ],
-            "form": form,
+            "review": review,
+            "failures": [p for p in review.problems if p.blocking],
+            "warnings": review.warnings,
         },
     )
-
-
-# --- official tables ----------------------------------------------------------------------------
-
-
-def _table_departments(request: HttpRequest, year: int) -> list[Department]:
-    """The chosen department, else every visible one with projects or budget facts that year."""
-    departments = _visible_departments(request)
-    chosen = _chosen_department(request, departments, strict=True)
-    if chosen is not None:
-        return [chosen]
-    ids = set(
-        Department.objects.filter(
-            Q(projects__year=year)
-            | Q(pk__in=DepartmentBudget.objects.filter(year=year).values("department"))
-        ).values_list("pk", flat=True)
-    )
-    with_data = [d for d in departments if d.pk in ids]
-    return with_data or departments
-
-
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
-@require_GET
-def table_12_download(request: HttpRequest) -> HttpResponse:
-    """部门预算项目绩效目标汇总表 (预算12表) as xlsx."""
-    year = _year(request, _visible_years(request))
-    try:
-        departments = _table_departments(request, year)
-    except BadParameter as exc:
-        return bad_request(exc)
-    content = table_12(year=year, departments=departments)
-    return _xlsx(content, TABLE_12_FILENAME.format(year=year))
-
-
-@require_GET
-def table_11_download(request: HttpRequest) -> HttpResponse:
-    """部门（单位）整体绩效目标表 (预算11表) as xlsx."""
-    year = _year(request, _visible_years(request))
-    try:
-        departments = _table_departments(request, year)
-    except BadParameter as exc:
-        return bad_request(exc)
-    content = table_11(year=year, as_of=default_as_of(year), departments=departments)
-    return _xlsx(content, TABLE_11_FILENAME.format(year=year))

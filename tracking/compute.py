@@ -189,7 +189,12 @@ def _apply_monitoring(evaluation: Evaluation) -> None:
     deviations = 0
     for indicator, line in evaluation.lines:
         expected = read_value(line, line.expected_raw if line else "", indicator)
-        light = indicator_light(indicator.target, expected, fiscal_year=indicator.project.year)
+        light = indicator_light(
+            indicator.target,
+            expected,
+            fiscal_year=indicator.project.year,
+            level1=indicator.level1,
+        )
         lights.append(light)
         if light is not None and indicator_deviates(light):
             deviations += 1

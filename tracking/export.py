@@ -195,7 +195,9 @@ def _contribute_actuals(
             if round_.is_self_evaluation:
                 score = _score(score)
             else:
-                completion = indicator_completion(target, actual, fiscal_year=ctx.year)
+                completion = indicator_completion(
+                    target, actual, fiscal_year=ctx.year, level1=level1
+                )
                 score = None
             indicator["actual"] = {
                 "stage": round_.stage,

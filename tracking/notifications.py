@@ -36,7 +36,7 @@ from django.utils import timezone
 from budgets.access import covers_division
 from budgets.choices import Role
 from budgets.models import Project, User
-from budgets.rates import RED, format_amount, format_rate, time_progress
+from budgets.rates import OVER, RED, format_amount, format_rate, time_progress
 from budgets.selectors import project_figures, warning_thresholds
 
 from .choices import SUBMITTED_STATUSES, NotificationKind, ReportStatus
@@ -74,6 +74,12 @@ EXECUTION_RED_BODY = (
     "{department}：截至{day}，项目“{project}”（{code}）全年预算数{adjusted}万元，"
     "执行数{executed}万元，预算执行率{rate}%，低于序时进度{progress}%的{fraction}%，"
     "为执行进度红色预警。请加快预算执行。"
+)
+EXECUTION_OVER_SUBJECT = "【超支预警】{project}预算执行率{rate}%，超过全年预算数"
+EXECUTION_OVER_BODY = (
+    "{department}：截至{day}，项目“{project}”（{code}）全年预算数{adjusted}万元，"
+    "执行数{executed}万元，预算执行率{rate}%，超过全年预算数，为超支预警。"
+    "请核实支出或办理预算调整。"
 )
 MORE_PROJECTS = "……等共{count}个项目"
 EMAIL_LINK = "查看详情：{url}"
@@ -372,16 +378,16 @@ def _execution_red_notifications(today: date) -> list[list[Notification]]:
     figures = project_figures(projects, today)
     thresholds = warning_thresholds()
     progress = time_progress(today)
-    red = {
-        pk
-        for pk, f in figures.items()
-        if f.warning(
+    # 超支 (over 100 %) is as urgent as red: it goes out the same way, with its own words.
+    warnings = {
+        pk: f.warning(
             progress,
             green_fraction=thresholds.green_fraction,
             yellow_fraction=thresholds.yellow_fraction,
         )
-        == RED
+        for pk, f in figures.items()
     }
+    red = {pk for pk, warning in warnings.items() if warning in (RED, OVER)}
     if not red:
         return []
     rows = [
@@ -406,6 +412,7 @@ def _execution_red_notifications(today: date) -> list[list[Notification]]:
             "progress": format_rate(progress),
             "fraction": format_amount(thresholds.yellow_fraction * 100),
         }
+        over = warnings[pk] == OVER
         for user in staff.get(dept_id, []):
             groups.setdefault(dept_id, []).append(
                 Notification(
@@ -415,8 +422,10 @@ def _execution_red_notifications(today: date) -> list[list[Notification]]:
                     department_id=dept_id,
                     subject_key=f"project:{pk}",
                     day=today,
-                    subject=_subject(EXECUTION_RED_SUBJECT.format(**values)),
-                    body=EXECUTION_RED_BODY.format(**values),
+                    subject=_subject(
+                        (EXECUTION_OVER_SUBJECT if over else EXECUTION_RED_SUBJECT).format(**values)
+                    ),
+                    body=(EXECUTION_OVER_BODY if over else EXECUTION_RED_BODY).format(**values),
                     link=_link(("budgets:project_detail", {"pk": pk})),
                 )
             )

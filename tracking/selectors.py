@@ -24,6 +24,7 @@ from budgets.access import (
     is_reviewer,
     restrict,
 )
+from budgets.choices import warning_label
 from budgets.models import Adjustment, Division, Payment, Project, User
 from budgets.rates import (
     BudgetFigures,
@@ -44,7 +45,7 @@ from performance.scoring import (
 )
 from performance.values import ValueError_, describe_target, parse_actual
 
-from .choices import EDITABLE_STATUSES, SUBMITTED_STATUSES, Light, ReportStatus
+from .choices import EDITABLE_STATUSES, SUBMITTED_STATUSES, Light, ReportStatus, Stage
 from .compute import (
     LINE_COMPUTED_FIELDS,
     REPORT_COMPUTED_FIELDS,
@@ -63,7 +64,6 @@ from .models import (
     Round,
 )
 
-WARNING_LABELS = {"green": "正常", "yellow": "黄色预警", "red": "红色预警"}
 LIGHT_LABELS = dict(Light.choices)
 
 # --- rounds ---------------------------------------------------------------------------------
@@ -401,7 +401,7 @@ class ReportTable:
             "execution_rate": rate(figures.execution_rate),
             "time_progress": rate(self.budget.time_progress),
             "warning": self.budget.warning or "",
-            "warning_label": WARNING_LABELS.get(self.budget.warning or "", "—"),
+            "warning_label": warning_label(self.budget.warning, none="—"),
             "expected_executed": "—" if expected is None else format_amount(expected),
         }
 
@@ -622,8 +622,9 @@ def line_preview(report: Report, indicator: Indicator, raw: str) -> LinePreview:
     except ValueError_ as exc:
         return LinePreview(error=exc.message)
     year = indicator.project.year
-    completion = indicator_completion(indicator.target, actual, fiscal_year=year)
-    light = indicator_light(indicator.target, actual, fiscal_year=year)
+    level1 = indicator.level1
+    completion = indicator_completion(indicator.target, actual, fiscal_year=year, level1=level1)
+    light = indicator_light(indicator.target, actual, fiscal_year=year, level1=level1)
     percent = None if completion is None else completion * 100
     if not report.round.is_self_evaluation:
         return LinePreview(light=light, completion=percent, tier=actual.tier)
@@ -635,7 +636,34 @@ def line_preview(report: Report, indicator: Indicator, raw: str) -> LinePreview:
         light=light,
         completion=percent,
         points=points,
-        score=indicator_score(indicator.target, actual, points, fiscal_year=year),
+        score=indicator_score(indicator.target, actual, points, fiscal_year=year, level1=level1),
         over_completion=needs_over_completion_note(completion) and light == "blue",
         tier=actual.tier,
     )
+
+
+# --- department-level completion (预算11表's 绩效监控完成率 and 绩效自评完成率) -----------------
+
+
+def reported_projects(year: int, projects: QuerySet[Project]) -> tuple[set[int], set[int]]:
+    """(ids of the projects submitted in the latest 运行监控 round of their 区划, ids of those
+    whose 绩效自评 of the year is submitted) — three queries, rates-and-scoring.md."""
+    latest: dict[int, int] = {}
+    for division_id, round_id in (
+        Round.objects.filter(year=year, stage=Stage.MONITORING)
+        .values_list("division_id", "pk")
+        .order_by("as_of", "pk")
+    ):
+        latest[division_id] = round_id
+    submitted = Report.objects.filter(
+        project__in=projects.order_by().values("pk"), status__in=SUBMITTED_STATUSES
+    )
+    monitored = set(
+        submitted.filter(round__in=list(latest.values())).values_list("project_id", flat=True)
+    )
+    evaluated = set(
+        submitted.filter(round__year=year, round__stage=Stage.SELF_EVALUATION).values_list(
+            "project_id", flat=True
+        )
+    )
+    return monitored, evaluated

@@ -24,6 +24,7 @@ from budgets.access import (
     may_access_department,
     sees_several_departments,
 )
+from budgets.choices import warning_label
 from budgets.models import Division, Project
 from budgets.selectors import project_figures
 from performance.models import Indicator
@@ -84,8 +85,6 @@ REVIEWER_SCORE_NOT_QUALITATIVE = "只有定性或与上年比较的指标可以�
 REVIEWER_SCORE_OUT_OF_BAND = "得分{score}超出“{tier}”对应的区间（{low}～{high}分）"
 REVIEWER_SCORE_NEEDS_TIER = "该指标尚未选择完成档次（达成/部分达成/未达成），不能调整得分"
 REVIEWER_SCORE_NEEDS_REASON = "调整得分必须填写理由"
-
-WARNING_LABELS = {"yellow": "黄色预警", "red": "红色预警"}
 
 
 class WorkflowError(Exception):
@@ -375,7 +374,7 @@ def submit_problems(report: Report) -> list[str]:
     ):
         problems.append(
             SUBMIT_BUDGET_DEVIATION_INCOMPLETE.format(
-                warning=WARNING_LABELS.get(report.budget_warning, report.budget_warning)
+                warning=warning_label(report.budget_warning, none="—")
             )
         )
     return problems

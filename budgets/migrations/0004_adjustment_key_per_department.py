@@ -13,6 +13,10 @@ def fill_departments(apps, schema_editor):
     owner = Project.objects.filter(pk=OuterRef("project_id")).values("department_id")[:1]
     for model in (Adjustment, HistoricalAdjustment):
         model.objects.update(department_id=Subquery(owner))
+    # PostgreSQL: check the deferred foreign keys of the rows just written now, so that the
+    # ALTER TABLE that follows in this migration does not meet "pending trigger events".
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

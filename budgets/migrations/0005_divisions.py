@@ -46,6 +46,10 @@ def place_departments(apps, schema_editor):
         else:
             department.division = ensure(*UNPLACED)
         department.save(update_fields=["division"])
+    # PostgreSQL: check the deferred foreign keys of the rows just written now, so that the
+    # ALTER TABLE that follows in this migration does not meet "pending trigger events".
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

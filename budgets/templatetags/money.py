@@ -6,10 +6,11 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from budgets.rates import format_money
+
 register = template.Library()
 
 NO_AMOUNT = "—"
-MIN_PLACES = 2
 
 
 def _as_decimal(value: object) -> Decimal | None:
@@ -35,8 +36,4 @@ def money(value: object) -> str:
     if amount is None or not amount.is_finite():
         # Views hand some amounts over already as text ("—" for none): show it as it is.
         return str(value)
-    if amount.is_zero():
-        amount = Decimal(0)  # "-0.000000" would print as "-0.00"
-    # Trailing zeros past the cents carry no information, but real fen must never be rounded.
-    places = max(MIN_PLACES, -amount.normalize().as_tuple().exponent)
-    return f"{amount:,.{places}f}"
+    return format_money(amount)

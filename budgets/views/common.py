@@ -18,18 +18,13 @@ from ..access import (
     restrict,
     sees_several_departments,
 )
+from ..choices import warning_label
 from ..models import Department, Division, User
 from ..params import IGNORED, division_param
 from ..selectors import WarningThresholds
 
 PAGE_SIZE = 50
 DIVISION_NOT_COVERED = "区划“{code}”不在您的查看范围内"
-WARNING_LABELS = {
-    rates.GREEN: "正常",
-    rates.YELLOW: "黄色预警",
-    rates.RED: "红色预警",
-    None: "无预算",
-}
 
 
 def amount(value: Decimal | None) -> str:
@@ -90,7 +85,7 @@ class Execution:
 
     @property
     def warning_label(self) -> str:
-        return WARNING_LABELS.get(self.warning, "")
+        return warning_label(self.warning)
 
 
 def department_choices(

@@ -31,7 +31,7 @@ from .common import (
 
 PAYMENT_SAVED = "已保存支出凭证“{voucher}”"
 PAYMENT_DELETED = "已删除支出凭证“{voucher}”"
-ADJUSTMENT_SAVED = "已保存预算调整“{number}”"
+ADJUSTMENT_SAVED = "已保存预算调整“{number}”（{kind}）"
 
 
 def _basic_department(request: HttpRequest) -> Department:
@@ -178,7 +178,12 @@ def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
             form, lambda: adjustment_save(user=request.user, project=project, **form.cleaned_data)
         )
         if adjustment is not None:
-            messages.success(request, ADJUSTMENT_SAVED.format(number=adjustment.document_number))
+            messages.success(
+                request,
+                ADJUSTMENT_SAVED.format(
+                    number=adjustment.document_number, kind=adjustment.get_kind_display()
+                ),
+            )
             return redirect("budgets:project_detail", adjustment.project_id)
     return render(request, "budgets/adjustment_form.html", {"form": form, "project": project})
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Model, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, Model, Q, Sum, Window
 from django.db.models.functions import Lag
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .. import rates
 from ..access import FACTS, may_access_department, restrict
+from ..choices import warning_label
 from ..forms import ProjectFilterForm
 from ..models import Adjustment, Payment, Project
 from ..params import BadParameter, page_param, parse_date
@@ -53,6 +54,8 @@ ORDERINGS = {
     "rate": "execution_sort",
 }
 DEFAULT_ORDERING = ("department__division__code", "department__code", "code", "pk")
+# The warning counts above the list, worst first.
+WARNING_ORDER = (rates.OVER, rates.RED, rates.YELLOW, rates.GREEN)
 
 
 def _ordering(sort: str) -> tuple[Any, ...]:
@@ -65,26 +68,25 @@ def _ordering(sort: str) -> tuple[Any, ...]:
     return (first, "code", "pk")
 
 
-def filter_by_warning(
-    projects: QuerySet[Project], warning: str, progress: Decimal, thresholds: WarningThresholds
-) -> QuerySet[Project]:
-    """Projects of one warning light, decided in SQL on `execution_sort` (from with_figures).
+def warning_condition(warning: str, progress: Decimal, thresholds: WarningThresholds) -> Q | None:
+    """The projects of one warning light as a condition on `execution_sort` (with_figures).
 
     The light compares rate = ratio × 100 with fraction × time progress, so the bound on the
-    float ratio is fraction × progress / 100. The float is used for filtering only: the
-    light shown on each row comes from the exact totals (budgets.rates). The two can differ
-    only for a rate within float rounding (about 1e-15) of a bound. Projects without a
-    budget have no ratio and no light, and match no filter.
+    float ratio is fraction × progress / 100; 超支 is a ratio above 1 whatever the date. The
+    float is used for filtering and counting only: the light shown on each row comes from the
+    exact totals (budgets.rates). The two can differ only for a rate within float rounding
+    (about 1e-15) of a bound. Projects without a budget have no ratio and no light, and match
+    no condition. None for an unknown warning.
     """
     green = float(thresholds.green_fraction * progress / 100)
     yellow = float(thresholds.yellow_fraction * progress / 100)
-    if warning == rates.GREEN:
-        return projects.filter(execution_sort__gte=green)
-    if warning == rates.YELLOW:
-        return projects.filter(execution_sort__gte=yellow, execution_sort__lt=green)
-    if warning == rates.RED:
-        return projects.filter(execution_sort__lt=yellow)
-    return projects
+    conditions = {
+        rates.OVER: Q(execution_sort__gt=1.0),
+        rates.GREEN: Q(execution_sort__gte=green, execution_sort__lte=1.0),
+        rates.YELLOW: Q(execution_sort__gte=yellow, execution_sort__lt=green),
+        rates.RED: Q(execution_sort__lt=yellow),
+    }
+    return conditions.get(warning)
 
 
 def project_list(request: HttpRequest) -> HttpResponse:
@@ -120,16 +122,22 @@ def project_list(request: HttpRequest) -> HttpResponse:
     if project_type := cleaned.get("type"):
         projects = projects.filter(type=project_type)
     projects = with_figures(projects, as_of)
-    if warning := cleaned.get("warning"):
-        projects = filter_by_warning(projects, warning, progress, thresholds)
-
+    # The totals cover the chosen light; the count of each light covers the other filters, so
+    # the page tells how many 超支/红/黄/正常 there are whichever light is shown (one query).
+    chosen = warning_condition(cleaned.get("warning") or "", progress, thresholds)
     sums = projects.aggregate(
-        n=Count("pk"),
-        initial_budget=Sum("initial_budget"),
-        carryover=Sum("carryover"),
-        adjusted=Sum("adjusted_total"),
-        executed=Sum("executed_total"),
+        n=Count("pk", filter=chosen),
+        initial_budget=Sum("initial_budget", filter=chosen),
+        carryover=Sum("carryover", filter=chosen),
+        adjusted=Sum("adjusted_total", filter=chosen),
+        executed=Sum("executed_total", filter=chosen),
+        **{
+            f"n_{light}": Count("pk", filter=warning_condition(light, progress, thresholds))
+            for light in rates.WARNINGS
+        },
     )
+    if chosen is not None:
+        projects = projects.filter(chosen)
     zero = Decimal(0)
     totals = Execution.of(
         rates.BudgetFigures(
@@ -171,6 +179,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "totals": totals,
         "count": sums["n"],
+        "warning_counts": [
+            (warning, warning_label(warning), sums[f"n_{warning}"]) for warning in WARNING_ORDER
+        ],
         "sort": sort,
         "headers": _sort_headers(sort),
         "divisions": divisions,
@@ -198,7 +209,16 @@ def _sort_headers(sort: str) -> dict[str, dict[str, str]]:
 
 ACTIONS = {"+": "新增", "~": "修改", "-": "删除"}
 TRACKED: dict[type[Model], tuple[str, ...]] = {
-    Project: ("code", "name", "type", "unit_id", "initial_budget", "carryover"),
+    Project: (
+        "code",
+        "name",
+        "type",
+        "unit_id",
+        "initial_budget",
+        "carryover",
+        "special_account_funds",
+        "unit_funds",
+    ),
     Payment: (
         "voucher",
         "date",
@@ -208,7 +228,7 @@ TRACKED: dict[type[Model], tuple[str, ...]] = {
         "procurement",
         "summary",
     ),
-    Adjustment: ("document_number", "date", "amount", "note", "project_id"),
+    Adjustment: ("document_number", "date", "amount", "kind", "note", "project_id"),
 }
 
 
@@ -322,6 +342,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "carryover": amount(project.carryover),
         "initial_budget": amount(project.initial_budget),
         "adjustment_rate": rate_text(figures.adjustment_rate),
+        "policy_adjusted": amount(figures.policy) if figures.policy else "",
         "carryover_rate": rate_text(figures.carryover_rate),
         "progress": progress,
         "progress_text": rate_text(progress),

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "budgets",
     "performance",
     "tracking",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -178,15 +179,22 @@ WORKBOOK_SHEETS = [
     "budgets.workbook.AdjustmentSheet",
     "budgets.workbook.PaymentSheet",
     "performance.workbook.IndicatorSheet",
+    "performance.department_workbook.DepartmentIndicatorSheet",
+    "performance.department_workbook.DepartmentGoalSheet",
     "tracking.workbook.ActualSheet",
 ]
 WORKBOOK_EXPORTERS = [
     "budgets.workbook.export_rows",
     "performance.workbook.export_rows",
+    "performance.department_workbook.export_rows",
     "tracking.workbook.export_rows",
 ]
 # Functions that add each app's part to the JSON export (see budgets/export.py).
 EXPORT_CONTRIBUTORS = ["performance.export.contribute", "tracking.export.contribute"]
+# The function that computes the department figures (预算执行率 … 绩效自评完成率) the 部门整体目标
+# page shows beside the computed indicators: it reads tracking's reports, which sit above
+# performance, so the page takes it by name (see performance/views.py department_targets).
+DEPARTMENT_FIGURES = "reporting.selectors.department_rates"
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

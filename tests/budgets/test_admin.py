@@ -103,3 +103,73 @@ def test_staff_without_admin_role_cannot_change_divisions(client_of, alice, url)
     else:
         assert response.status_code == 200
         assert f'href="{DIVISIONS}add/"' not in html_of(response)
+
+
+# --- the department-wide budget facts in the admin site ------------------------------------------
+
+PROJECTS = "/admin/budgets/project/"
+ADJUSTMENTS = "/admin/budgets/adjustment/"
+DEPARTMENT_BUDGETS = "/admin/budgets/departmentbudget/"
+
+
+def project_form(project, **changes) -> dict:
+    data = {
+        "year": project.year,
+        "code": project.code,
+        "name": project.name,
+        "type": project.type,
+        "department": project.department_id,
+        "unit": project.unit_id,
+        "initial_budget": "100",
+        "carryover": "10",
+        "special_account_funds": "0",
+        "unit_funds": "0",
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_admin_sets_a_projects_other_funds_within_its_total(client_of, adam, unit_a):
+    from decimal import Decimal
+
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(unit=unit_a)
+    url = f"{PROJECTS}{project.pk}/change/"
+    client = client_of(adam)
+    response = client.post(url, project_form(project, special_account_funds="60", unit_funds="50"))
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.special_account_funds, project.unit_funds) == (Decimal(60), Decimal(50))
+
+
+def test_the_admin_refuses_other_funds_above_the_total_with_the_message(client_of, adam, unit_a):
+    from budgets.models import PROJECT_OTHER_FUNDS_OVER_TOTAL, Project
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(unit=unit_a)
+    before = list(Project.objects.values_list())
+    response = client_of(adam).post(
+        f"{PROJECTS}{project.pk}/change/",
+        project_form(project, special_account_funds="60", unit_funds="50.000001"),
+    )
+    assert response.status_code == 200
+    assert PROJECT_OTHER_FUNDS_OVER_TOTAL in html_of(response)
+    assert list(Project.objects.values_list()) == before
+
+
+def test_adjustments_list_and_filter_by_kind_and_budgets_show_the_stated_total(
+    client_of, adam, unit_a
+):
+    from decimal import Decimal
+
+    from tests.factories import AdjustmentFactory, DepartmentBudgetFactory, ProjectFactory
+
+    project = ProjectFactory(unit=unit_a)
+    AdjustmentFactory(project=project, document_number="文-政", kind="政策性调整")
+    AdjustmentFactory(project=project, document_number="文-般")
+    DepartmentBudgetFactory(department=unit_a.department, stated_total=Decimal("2762.41"))
+    client = client_of(adam)
+    html = html_of(client.get(ADJUSTMENTS, {"kind__exact": "政策性调整"}))
+    assert "文-政" in html and "文-般" not in html
+    assert "2762.41" in html_of(client.get(DEPARTMENT_BUDGETS)).replace(",", "")

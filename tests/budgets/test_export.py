@@ -202,7 +202,10 @@ def test_the_example_of_the_export_spec_comes_out_as_printed(db):
         ("29.999999", "red"),
         ("0", "red"),
         ("-1", "red"),
-        ("150", "green"),
+        # Over the budget is 超支 whatever the date; exactly the budget is still green.
+        ("100", "green"),
+        ("100.000001", "over"),
+        ("150", "over"),
     ],
 )
 @pytest.mark.django_db
@@ -275,6 +278,20 @@ def test_the_command_prints_the_same_document(year_2024, capsys):
 # --- the xlsx export re-imports to the same data --------------------------------------------
 
 
+def new_budget_facts() -> dict:
+    """The columns the JSON export does not carry: funds, stated totals, adjustment kinds."""
+    return {
+        **{
+            code: (special, unit)
+            for code, special, unit in Project.objects.values_list(
+                "code", "special_account_funds", "unit_funds"
+            )
+        },
+        **dict(DepartmentBudget.objects.values_list("department__code", "stated_total")),
+        **dict(Adjustment.objects.values_list("document_number", "kind")),
+    }
+
+
 def wipe() -> None:
     for model in (Payment, Adjustment, DepartmentBudget, Project, Unit, Department):
         model.objects.all().delete()
@@ -288,20 +305,29 @@ def test_the_xlsx_export_re_imports_to_the_same_data(tmp_path):
         tmp_path / "money.xlsx",
         {
             "项目": [
-                PROJECT_HEADER,
-                project_row(
-                    "0012237",
-                    department="060",
-                    unit="060001",
-                    department_name="红旗区医保局",
-                    initial="2751.61",
-                    carryover=0.3,
-                ),
+                [*PROJECT_HEADER, "财政专户管理资金", "单位资金"],
+                [
+                    *project_row(
+                        "0012237",
+                        department="060",
+                        unit="060001",
+                        department_name="红旗区医保局",
+                        initial="2751.61",
+                        carryover=0.3,
+                    ),
+                    "100.000001",
+                    "0.5",
+                ],
+            ],
+            "部门预算": [
+                ["年度", "部门编码", "基本支出", "部门预算总额", "区划编码"],
+                [2024, "060", "10.5", "2762.41", "410700"],
             ],
             "预算调整": [
-                ADJUSTMENT_HEADER,
-                ["0012237", "财预〔2024〕1号", date(2024, 3, 1), "12.345678", "追加"],
-                ["0012237", "财预〔2024〕2号", date(2024, 9, 1), "-0.000001", "追减"],
+                [*ADJUSTMENT_HEADER, "调整类型"],
+                ["0012237", "财预〔2024〕1号", date(2024, 3, 1), "12.345678", "追加", None],
+                ["0012237", "财预〔2024〕2号", date(2024, 9, 1), "-0.000001", "追减", "一般调整"],
+                ["0012237", "财预〔2024〕3号", date(2024, 6, 1), "50", "落实政策", "政策性调整"],
             ],
             "支出": [
                 PAYMENT_HEADER,
@@ -320,8 +346,13 @@ def test_the_xlsx_export_re_imports_to_the_same_data(tmp_path):
             ],
         },
     )
-    assert run_import(extra).ok
+    assert run_import(extra).ok, [str(p) for p in run_import(extra).problems]
     before = build_export(year=2024, as_of=date(2024, 12, 31))
+    facts = new_budget_facts()
+    # The policy adjustment counts in the budget, not in the adjustment rate:
+    # (2751.91 + 12.345678 − 0.000001 + 50 − 2751.91 − 50) / 2751.91 × 100 = 0.45 %.
+    project = by_code(before["projects"])["0012237"]["budget"]
+    assert (project["adjusted"], project["adjustment_rate"]) == ("2814.255677", "0.45")
     exported = tmp_path / "export.xlsx"
     write_workbook(exported, year=2024)
     wipe()
@@ -330,6 +361,10 @@ def test_the_xlsx_export_re_imports_to_the_same_data(tmp_path):
     assert result.ok, [str(p) for p in result.problems]
     after = build_export(year=2024, as_of=date(2024, 12, 31))
     assert after == before
+    assert new_budget_facts() == facts
+    assert facts["0012237"] == (D("100.000001"), D("0.5"))
+    assert facts["060"] == D("2762.41")
+    assert facts["财预〔2024〕3号"] == "政策性调整"
     # Exporting again gives the same rows (a second round trip changes nothing either).
     again = run_import(exported)
     assert {action for _, action in again.counts} == {"unchanged"}

@@ -7,8 +7,11 @@ from decimal import Decimal, localcontext
 
 import pytest
 
+from budgets.choices import NO_BUDGET_LABEL, Warning, warning_label
 from budgets.rates import (
     LOW_EXECUTION_NOTE,
+    OVER,
+    WARNINGS,
     ZERO_FIGURES,
     BudgetFigures,
     adjustment_rate,
@@ -18,6 +21,7 @@ from budgets.rates import (
     execution_warning,
     figures_to_contract,
     format_amount,
+    format_money,
     format_rate,
     needs_low_execution_note,
     procurement_execution_rate,
@@ -277,3 +281,102 @@ def test_the_contract_passes_the_warning_fractions_through():
 )
 def test_adjustment_rate_covers_new_cancelled_and_raised_budgets(initial, adjusted, expected):
     assert BudgetFigures(initial, adjusted, D(0)).adjustment_rate == expected
+
+
+# --- 超支: over 100 % ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", [date(2024, 1, 1), date(2024, 7, 31), date(2024, 12, 31)])
+def test_spending_more_than_the_budget_is_over_whatever_the_date(day):
+    progress = time_progress(day)
+    assert execution_warning(D("100.0000000001"), progress) == OVER
+    assert BudgetFigures(D(100), D(100), D("100.000001")).warning(progress) == "over"
+    assert BudgetFigures(D(100), D(80), D(150)).warning(progress) == "over"
+
+
+def test_spending_exactly_the_budget_is_not_over():
+    assert execution_warning(D(100), D(100)) == "green"
+    # 1 January: 100 % is far ahead of the time progress, and still green.
+    assert execution_warning(D(100), time_progress(date(2024, 1, 1))) == "green"
+
+
+def test_over_is_decided_before_the_fractions():
+    assert execution_warning(D(101), D(100), green_fraction=D(1), yellow_fraction=D("0.9")) == OVER
+
+
+def test_spending_without_budget_has_no_rate_and_no_warning_not_over():
+    figures = BudgetFigures(D(0), D(0), D(5))
+    assert (figures.execution_rate, figures.warning(D(50))) == (None, None)
+    assert figures_to_contract(figures, D(50))["warning"] is None
+
+
+def test_the_contract_of_an_overspent_project_says_over():
+    figures = BudgetFigures(D("0.3"), D("0.3"), D("0.31"))
+    contract = figures_to_contract(figures, time_progress(date(2024, 7, 31)))
+    assert (contract["execution_rate"], contract["carryover_rate"], contract["warning"]) == (
+        "103.33",
+        "-3.33",
+        "over",
+    )
+
+
+def test_the_warnings_and_their_labels_are_defined_once():
+    assert set(WARNINGS) == set(Warning.values)
+    assert [warning_label(w) for w in ("over", "green", "yellow", "red")] == [
+        "超支",
+        "正常",
+        "黄色预警",
+        "红色预警",
+    ]
+    assert warning_label(None) == NO_BUDGET_LABEL == "无预算"
+    assert warning_label("", none="—") == "—"
+    assert warning_label("purple") == ""
+
+
+# --- 政策性调整 leave 预算调整率 ------------------------------------------------------------------
+
+
+def test_policy_adjustments_count_in_the_budget_but_not_in_the_adjustment_rate():
+    # 年初预算数 200; 一般调整 +30 and −20, 政策性调整 +50: 全年预算数 260.
+    figures = BudgetFigures(initial=D(200), adjusted=D(260), executed=D(130), policy=D(50))
+    assert figures.adjustment_rate == D(5)  # (260 − 200 − 50) / 200 × 100
+    assert figures.execution_rate == D(50)  # 130 / 260: the policy money is budget
+    assert figures.carryover_rate == D(50)
+    assert figures_to_contract(figures, D(50))["adjustment_rate"] == "5.00"
+
+
+def test_the_adjustment_rate_to_the_cent_with_a_policy_cut():
+    # 年初预算数 2751.61; 一般调整 +12.345678, 政策性调整 −100: 全年预算数 2663.955678.
+    # (2663.955678 − 2751.61 + 100) / 2751.61 × 100 = 1234.5678 / 2751.61
+    rate = adjustment_rate(D("2663.955678"), D("2751.61"), D(-100))
+    assert rate == D("0.4486710689378218570218890031654195180276")
+    assert abs(rate * D("2751.61") - D("1234.5678")) < D("1e-30")
+    figures = BudgetFigures(D("2751.61"), D("2663.955678"), D(0), D(-100))
+    assert figures_to_contract(figures, D(50))["adjustment_rate"] == "0.45"
+
+
+def test_only_policy_adjustments_give_a_zero_adjustment_rate():
+    assert BudgetFigures(D(100), D(150), D(0), policy=D(50)).adjustment_rate == D(0)
+
+
+def test_a_departments_policy_adjustments_add_up():
+    project = BudgetFigures(D(100), D(150), D(0), policy=D(50))
+    other = BudgetFigures(D(100), D(90), D(0), policy=D(-20))
+    basic = BudgetFigures(D(50), D(50), D(0))
+    total = sum([project, other, basic], ZERO_FIGURES)
+    assert total == BudgetFigures(D(250), D(290), D(0), D(30))
+    assert total.adjustment_rate == D(4)  # (290 − 250 − 30) / 250 × 100
+
+
+# --- amounts as the pages print them -----------------------------------------------------------
+
+
+def test_format_money_prints_separators_and_two_to_six_decimals_exactly():
+    assert format_money(D(20)) == "20.00"
+    assert format_money(D("15.760000")) == "15.76"
+    assert format_money(D("10348.7")) == "10,348.70"
+    assert format_money(D("4515.264")) == "4,515.264"
+    assert format_money(D("0.000001")) == "0.000001"
+    assert format_money(D("-0.000000")) == "0.00"
+    assert format_money(D("1E+3")) == "1,000.00"
+    assert format_money(D("-1234.5")) == "-1,234.50"

@@ -19,10 +19,13 @@ from budgets.selectors import (
     DEPARTMENT_IN_SEVERAL_DIVISIONS,
     UNKNOWN_DIVISION,
     UNKNOWN_DIVISION_ANYWHERE,
+    DepartmentBudgetTotals,
     default_as_of,
+    department_budget_totals,
     department_by_ref,
     department_figures,
     division_by_code,
+    procurement_budgets_by_project,
     project_figures,
     warning_thresholds,
     with_figures,
@@ -281,3 +284,108 @@ def test_a_division_is_set_up_from_gbt_2260_only_when_asked_and_known():
     with pytest.raises(ValidationError) as caught:
         division_by_code("419999", create=True)
     assert caught.value.messages == [UNKNOWN_DIVISION_ANYWHERE.format(code="419999")]
+
+
+# --- 政策性调整 -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def policy(spending):
+    """P1 of `spending` with a 政策性调整 of +50 before the date and one of −5 after it."""
+    p1, _, _ = spending
+    AdjustmentFactory(project=p1, date=date(2024, 6, 1), amount=D(50), kind="政策性调整")
+    AdjustmentFactory(project=p1, date=date(2024, 9, 1), amount=D(-5), kind="政策性调整")
+    return p1
+
+
+@pytest.mark.django_db
+def test_a_projects_policy_adjustments_count_in_its_budget_but_not_in_its_adjustment_rate(
+    policy, django_assert_num_queries
+):
+    with django_assert_num_queries(3):
+        result = project_figures(Project.objects.filter(pk=policy.pk), AS_OF)
+    figures = result[policy.pk]
+    # 250 + 30 − 20.000001 + 50 = 309.999999, of which 50 is policy.
+    assert figures == BudgetFigures(D(250), D("309.999999"), D("90.01"), D(50))
+    # (309.999999 − 250 − 50) / 250 × 100 = 3.9999996 %
+    assert figures.adjustment_rate == D("3.9999996")
+    year_end = project_figures(Project.objects.filter(pk=policy.pk), date(2024, 12, 31))
+    assert year_end[policy.pk].policy == D(45)
+
+
+@pytest.mark.django_db
+def test_a_departments_policy_adjustments_add_up_in_the_same_four_queries(
+    policy, department_a, django_assert_num_queries
+):
+    with django_assert_num_queries(4):
+        result = department_figures(2024, AS_OF)
+    budget = result[department_a.pk].budget
+    # 350 initial (with basic 100); adjusted 350 + 9.999999 + 50.
+    assert budget == BudgetFigures(D(350), D("409.999999"), D("131.51"), D(50))
+    assert budget.adjustment_rate == D("2.857142571428571428571428571428571428571")
+
+
+# --- 部门预算总额 -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_stated_total_is_given_beside_the_basic_expenditure_and_the_projects(
+    spending, department_a, department_b, django_assert_num_queries
+):
+    budget = department_a.budgets.get()
+    budget.stated_total = D("350.005")
+    budget.save()
+    with django_assert_num_queries(2):
+        totals = department_budget_totals(Department.objects.all(), 2024)
+    # A: basic 100 + P1 200.5 + 49.5 + P2 0 = 350 (adjustments are not counted).
+    a = totals[department_a.pk]
+    assert a == DepartmentBudgetTotals(department_a.pk, D("350.005"), D(100), D(250))
+    assert (a.computed, a.differs) == (D(350), False)  # within 0.005
+    # B: no 部门预算 row: nothing stated, nothing to compare.
+    b = totals[department_b.pk]
+    assert (b.stated, b.computed, b.differs) == (None, D(80), False)
+
+
+@pytest.mark.django_db
+def test_a_stated_total_more_than_half_a_fen_off_differs(spending, department_a):
+    department_a.budgets.update(stated_total=D("349.994999"))
+    totals = department_budget_totals([department_a.pk], 2024)
+    assert totals[department_a.pk].differs is True
+
+
+@pytest.mark.django_db
+def test_the_totals_take_a_list_of_ids_and_leave_other_years_and_departments_out(
+    spending, department_a, unit_a
+):
+    ProjectFactory(unit=unit_a, year=2023, initial_budget=D(999))
+    totals = department_budget_totals([department_a.pk], 2024)
+    assert list(totals) == [department_a.pk]
+    assert totals[department_a.pk].computed == D(350)
+
+
+@pytest.mark.django_db
+def test_the_totals_run_two_queries_for_5_departments_and_for_50(db, django_assert_num_queries):
+    from tests.factories import DepartmentFactory
+
+    for n in (5, 50):
+        while Department.objects.count() < n:
+            department = DepartmentFactory()
+            ProjectFactory(unit__department=department)
+            DepartmentBudgetFactory(department=department, basic_expenditure=D(1))
+        with django_assert_num_queries(2):
+            totals = department_budget_totals(Department.objects.all(), 2024)
+        assert {t.computed for t in totals.values()} == {D(101)}
+
+
+# --- 政府采购预算 of each project's department -----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_project_gets_its_departments_procurement_budget_in_one_query(
+    spending, django_assert_num_queries
+):
+    p1, p2, q1 = spending
+    with django_assert_num_queries(1):
+        budgets = procurement_budgets_by_project(Project.objects.all())
+    # Department B has no 部门预算 row: 0.
+    assert budgets == {p1.pk: D(50), p2.pk: D(50), q1.pk: D(0)}

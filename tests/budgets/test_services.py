@@ -228,6 +228,20 @@ def test_an_adjustment_takes_the_year_of_its_date(alice, project_a):
     assert adjustment.history.get().history_user == alice
 
 
+def test_an_adjustment_is_general_unless_it_is_a_policy_one(alice, project_a):
+    assert an_adjustment(alice, project_a).kind == "一般调整"
+    policy = an_adjustment(alice, project_a, document_number="文-2", kind="政策性调整")
+    assert Adjustment.objects.get(pk=policy.pk).kind == "政策性调整"
+
+
+def test_an_adjustment_of_an_unknown_kind_is_refused(alice, project_a):
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        an_adjustment(alice, project_a, kind="临时调整")
+    assert list(messages_of(caught.value)) == ["kind"]
+    assert database_state() == before
+
+
 def test_staff_cannot_adjust_another_departments_project(bob, project_a):
     with pytest.raises(PermissionDenied):
         an_adjustment(bob, project_a)

@@ -63,3 +63,19 @@ def test_text_that_is_not_an_amount_is_shown_as_it_is():
 def test_the_filter_is_loaded_by_name_in_templates():
     template = Template("{% load money %}{{ a|money }} / {{ b|money }}")
     assert template.render(Context({"a": D("10348.7"), "b": None})) == "10,348.70 / —"
+
+
+@pytest.mark.parametrize(
+    ("warning", "shown"),
+    [
+        ("over", '<span class="light over"></span>超支'),
+        ("red", '<span class="light red"></span>红色预警'),
+        ("green", '<span class="light green"></span>正常'),
+        ("", '<span class="muted">—</span>'),
+        (None, '<span class="muted">—</span>'),
+    ],
+)
+def test_the_reports_warning_include_names_each_warning_from_the_one_definition(warning, shown):
+    from django.template.loader import render_to_string
+
+    assert render_to_string("tracking/_warning.html", {"warning": warning}).strip() == shown

@@ -776,3 +776,118 @@ def test_a_list_of_several_divisions_runs_the_same_queries_for_5_and_50_projects
     fifty, rows = _count_queries(client, url)
     assert rows == 50
     assert five == fifty
+
+
+# --- 超支, warning counts, 政策性调整 and the other funds on the pages --------------------------
+
+
+@pytest.fixture
+def overspent(unit_a):
+    """As of 2024-07-31: OVER spent 100.01 of 100 (超支), FULL exactly 100, LOW nothing."""
+    for code, spent in (("OVER", "100.01"), ("FULL", "100"), ("LOW", "0")):
+        project = ProjectFactory(unit=unit_a, code=code, initial_budget=Decimal("100"))
+        PaymentFactory(project=project, amount=Decimal(spent), date=date(2024, 2, 1))
+    ProjectFactory(unit=unit_a, code="NONE", initial_budget=Decimal("0"))
+
+
+def warning_counts(html: str) -> dict[str, tuple[str, int]]:
+    found = re.findall(
+        r'<a class="warning-count" data-count-of="(\w+)"[^>]*><span class="light \w+"></span>'
+        r"([^<]+) (\d+)</a>",
+        html,
+    )
+    return {value: (label, int(n)) for value, label, n in found}
+
+
+def test_a_project_spending_more_than_its_budget_shows_over(client_of, alice, overspent):
+    html = html_of(client_of(alice).get(list_url(as_of=AS_OF)))
+    row = row_of(html, "OVER")
+    assert 'data-warning="over"' in row and "超支" in row
+    assert '<span class="rate">100.01%</span>' in row
+    # The bar stops at 100 % and takes the 超支 colour.
+    assert 'class="fill over" style="width: 100.00%"' in row
+    assert 'data-warning="green"' in row_of(html, "FULL")
+
+
+@pytest.mark.parametrize(
+    ("light", "codes"), [("over", ["OVER"]), ("green", ["FULL"]), ("red", ["LOW"])]
+)
+def test_the_over_filter_lists_only_overspent_projects(client_of, alice, overspent, light, codes):
+    html = html_of(client_of(alice).get(list_url(as_of=AS_OF, warning=light, sort="code")))
+    assert listed_codes(html) == codes
+    assert set(re.findall(r'data-warning="([^"]*)"', html)) == {light}
+
+
+def test_the_list_counts_each_light_whichever_is_shown(client_of, alice, overspent, lights):
+    client = client_of(alice)
+    expected = {
+        "over": ("超支", 1),
+        "red": ("红色预警", 3),  # LOW, R-high, R-zero
+        "yellow": ("黄色预警", 2),
+        "green": ("正常", 3),  # FULL, G-edge, G-high
+    }
+    html = html_of(client.get(list_url(as_of=AS_OF)))
+    assert warning_counts(html) == expected
+    assert list(warning_counts(html)) == ["over", "red", "yellow", "green"]
+    filtered = html_of(client.get(list_url(as_of=AS_OF, warning="over")))
+    assert warning_counts(filtered) == expected
+    totals = re.search(r'<tr class="totals">.*?</tr>', filtered, re.S).group(0)
+    assert "合计（1个项目）" in totals and "超支" in totals
+    assert re.findall(r'<th class="num">([^<]*)</th>', totals) == ["100.00", "100.00", "100.01"]
+
+
+def test_the_project_page_shows_the_kind_of_each_adjustment_and_the_rate_without_policy(
+    client_of, alice, project_a
+):
+    AdjustmentFactory(project=project_a, document_number="文-1", amount=Decimal("25"))
+    AdjustmentFactory(
+        project=project_a, document_number="文-2", amount=Decimal("50"), kind="政策性调整"
+    )
+    url = reverse("budgets:project_detail", args=[project_a.pk]) + f"?as_of={AS_OF}"
+    html = html_of(client_of(alice).get(url))
+    assert "<dt>全年预算数</dt><dd>175.00 万元</dd>" in html
+    # (175 − 100 − 50) / 100 = 25 %.
+    assert "<dt>预算调整率</dt><dd>25.00% " in html
+    assert "（不含政策性调整 50.00 万元）" in html
+    kinds = re.findall(r'<td class="adjustment-kind">([^<]*)</td>', html)
+    assert kinds == ["一般调整", "政策性调整"]
+
+
+def test_the_project_page_shows_the_special_account_and_unit_funds(client_of, alice, project_a):
+    project_a.special_account_funds = Decimal("20.5")
+    project_a.unit_funds = Decimal("1234.5")
+    project_a.initial_budget = Decimal("2000")
+    project_a.save()
+    url = reverse("budgets:project_detail", args=[project_a.pk])
+    html = html_of(client_of(alice).get(url))
+    assert "<dt>财政专户管理资金</dt><dd>20.50 万元</dd>" in html
+    assert "<dt>单位资金</dt><dd>1,234.50 万元</dd>" in html
+
+
+def test_staff_record_a_policy_adjustment(client_of, alice, project_a):
+    client = client_of(alice)
+    response = post_adjustment(client, project_a, kind="政策性调整")
+    assert response.status_code == 302
+    assert Adjustment.objects.get().kind == "政策性调整"
+    page = html_of(client.get(response["Location"]))
+    assert "已保存预算调整“新财预〔2024〕1号”（政策性调整）" in page
+
+
+def test_an_adjustment_posted_without_a_kind_is_a_general_one(client_of, alice, project_a):
+    assert post_adjustment(client_of(alice), project_a).status_code == 302
+    assert Adjustment.objects.get().kind == "一般调整"
+
+
+def test_the_adjustment_form_offers_both_kinds_general_first(client_of, alice, project_a):
+    html = html_of(client_of(alice).get(reverse("budgets:adjustment_create", args=[project_a.pk])))
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', html)
+    assert options == [("一般调整", " selected"), ("政策性调整", "")]
+
+
+def test_an_unknown_adjustment_kind_is_refused_and_writes_nothing(client_of, alice, project_a):
+    client = client_of(alice)
+    before = database_state()
+    response = post_adjustment(client, project_a, kind="临时调整")
+    assert response.status_code == 200
+    assert "选择一个有效的选项" in response.content.decode()
+    assert database_state() == before

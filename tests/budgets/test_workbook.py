@@ -1012,3 +1012,210 @@ def test_a_bureau_without_departments_yet_imports_its_first_ones(tmp_path):
     assert division_of(department) == "411325"
     assert (department.budgets.count(), department.payments.count()) == (1, 1)
     assert Adjustment.objects.get().department == department
+
+
+# --- 项目.财政专户管理资金 / 单位资金, 部门预算.部门预算总额, 预算调整.调整类型 ------------
+
+FUNDS_HEADER = [*PROJECT_HEADER, "财政专户管理资金", "单位资金"]
+
+
+def funds_row(code: str, special, unit, **kwargs) -> list:
+    return [*project_row(code, **kwargs), special, unit]
+
+
+def funds_of(code: str) -> tuple[Decimal, Decimal]:
+    project = Project.objects.get(code=code)
+    return project.special_account_funds, project.unit_funds
+
+
+@pytest.mark.django_db
+def test_a_projects_special_account_and_unit_funds_are_imported(tmp_path):
+    path = make_workbook(
+        tmp_path / "funds.xlsx",
+        {
+            "项目": [
+                FUNDS_HEADER,
+                funds_row("P1", "20.5", 9.5, initial=100),
+                funds_row("P2", None, None, initial=100),  # blank: 0
+            ]
+        },
+    )
+    imported(path)
+    assert funds_of("P1") == (Decimal("20.5"), Decimal("9.5"))
+    assert funds_of("P2") == (Decimal(0), Decimal(0))
+    assert Project.objects.get(code="P1").government_funds == Decimal(70)
+
+
+@pytest.mark.django_db
+def test_funds_may_use_up_the_whole_total_with_the_carryover(tmp_path):
+    # 资金总额 = 年初预算 100 + 上年结转 10 = 110 = 60 + 50.
+    path = make_workbook(
+        tmp_path / "funds.xlsx",
+        {"项目": [FUNDS_HEADER, funds_row("P1", 60, 50, initial=100, carryover=10)]},
+    )
+    imported(path)
+    assert Project.objects.get(code="P1").government_funds == 0
+
+
+@pytest.mark.django_db
+def test_funds_above_the_total_are_refused_naming_the_row(tmp_path):
+    path = make_workbook(
+        tmp_path / "funds.xlsx",
+        {
+            "项目": [
+                FUNDS_HEADER,
+                funds_row("P1", 60, 50, initial=100),
+                funds_row("P2", None, "100.000001", initial=100),
+            ]
+        },
+    )
+    assert fails_and_changes_nothing(path) == [
+        "项目, 第2行, 财政专户管理资金: 财政专户管理资金60.00万元与单位资金50.00万元之和"
+        "超过资金总额（年初预算+上年结转）100.00万元",
+        "项目, 第3行, 单位资金: 财政专户管理资金0.00万元与单位资金100.000001万元之和"
+        "超过资金总额（年初预算+上年结转）100.00万元",
+    ]
+
+
+@pytest.mark.django_db
+def test_negative_funds_are_refused(tmp_path):
+    path = make_workbook(
+        tmp_path / "funds.xlsx", {"项目": [FUNDS_HEADER, funds_row("P1", 1, -1, initial=100)]}
+    )
+    assert fails_and_changes_nothing(path) == [
+        f"项目, 第2行, 单位资金: {MUST_NOT_BE_NEGATIVE.format(value=-1)}"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_project_sheet_without_the_funds_columns_keeps_the_stored_funds(tmp_path):
+    imported(
+        make_workbook(
+            tmp_path / "funds.xlsx", {"项目": [FUNDS_HEADER, funds_row("P1", 20, 10, initial=100)]}
+        )
+    )
+    old_format = make_workbook(
+        tmp_path / "old.xlsx", {"项目": [PROJECT_HEADER, project_row("P1", initial=90)]}
+    )
+    result = imported(old_format)
+    assert result.counts[("项目", "updated")] == 1
+    assert funds_of("P1") == (Decimal(20), Decimal(10))
+    # Lowering the total below the kept funds is refused, naming 年初预算.
+    too_low = make_workbook(
+        tmp_path / "low.xlsx", {"项目": [PROJECT_HEADER, project_row("P1", initial=29)]}
+    )
+    assert fails_and_changes_nothing(too_low) == [
+        "项目, 第2行, 年初预算: 财政专户管理资金20.00万元与单位资金10.00万元之和"
+        "超过资金总额（年初预算+上年结转）29.00万元"
+    ]
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_funds_above_the_total_too(unit_a):
+    from django.db import IntegrityError, transaction
+
+    project = ProjectFactory(unit=unit_a, initial_budget=Decimal(10), carryover=Decimal(1))
+    project.special_account_funds, project.unit_funds = Decimal(6), Decimal(5)
+    project.save()
+    project.unit_funds = Decimal("5.000001")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        project.save()
+
+
+@pytest.mark.django_db
+def test_a_departments_stated_total_is_imported_and_kept_when_the_column_is_left_out(tmp_path):
+    header = [*BUDGET_HEADER, "部门预算总额"]
+    imported(
+        budget_workbook(
+            tmp_path, "stated.xlsx", 部门预算=[header, [2024, "309", 100, None, None, None, "260"]]
+        )
+    )
+    budget = DepartmentBudget.objects.get()
+    assert (budget.basic_expenditure, budget.stated_total) == (Decimal(100), Decimal(260))
+    old_format = budget_workbook(
+        tmp_path, "old.xlsx", 部门预算=[BUDGET_HEADER, [2024, "309", 120, None, None, None]]
+    )
+    imported(old_format)
+    budget.refresh_from_db()
+    assert (budget.basic_expenditure, budget.stated_total) == (Decimal(120), Decimal(260))
+    blank = budget_workbook(
+        tmp_path, "blank.xlsx", 部门预算=[header, [2024, "309", 120, None, None, None, None]]
+    )
+    imported(blank)
+    budget.refresh_from_db()
+    assert budget.stated_total is None
+
+
+@pytest.mark.django_db
+def test_a_negative_stated_total_is_refused(tmp_path):
+    header = [*BUDGET_HEADER, "部门预算总额"]
+    path = budget_workbook(
+        tmp_path, "stated.xlsx", 部门预算=[header, [2024, "309", None, None, None, None, -1]]
+    )
+    assert fails_and_changes_nothing(path) == [
+        f"部门预算, 第2行, 部门预算总额: {MUST_NOT_BE_NEGATIVE.format(value=-1)}"
+    ]
+
+
+KIND_HEADER = ["项目编码", "调整文号", "日期", "调整金额", "调整类型", "说明"]
+
+
+@pytest.mark.django_db
+def test_an_adjustments_kind_is_imported_and_defaults_to_a_general_one(tmp_path):
+    path = budget_workbook(
+        tmp_path,
+        "kinds.xlsx",
+        预算调整=[
+            KIND_HEADER,
+            ["P1", "文-1", "2024-05-01", 50, "政策性调整", "落实国家政策"],
+            ["P1", "文-2", "2024-05-02", 30, "一般调整", ""],
+            ["P1", "文-3", "2024-05-03", -20, None, ""],
+        ],
+    )
+    imported(path)
+    kinds = dict(Adjustment.objects.values_list("document_number", "kind"))
+    assert kinds == {"文-1": "政策性调整", "文-2": "一般调整", "文-3": "一般调整"}
+
+
+@pytest.mark.django_db
+def test_a_bad_adjustment_kind_is_an_error_naming_the_row(tmp_path):
+    imported(budget_workbook(tmp_path, "first.xlsx"))
+    path = make_workbook(
+        tmp_path / "bad.xlsx",
+        {
+            "预算调整": [
+                KIND_HEADER,
+                ["P1", "文-1", "2024-05-01", 50, "政策性调整", ""],
+                ["P1", "文-2", "2024-05-02", 30, "临时调整", ""],
+            ]
+        },
+    )
+    assert fails_and_changes_nothing(path) == [
+        "预算调整, 第3行, 调整类型: 调整类型“临时调整”无效，应为“一般调整”或“政策性调整”"
+    ]
+
+
+@pytest.mark.django_db
+def test_an_adjustment_sheet_without_the_kind_column_keeps_the_stored_kind(tmp_path):
+    imported(
+        budget_workbook(
+            tmp_path,
+            "kinds.xlsx",
+            预算调整=[KIND_HEADER, ["P1", "文-1", "2024-05-01", 50, "政策性调整", ""]],
+        )
+    )
+    again = make_workbook(
+        tmp_path / "old.xlsx",
+        {"预算调整": [ADJUSTMENT_HEADER, ["P1", "文-1", "2024-05-01", 60, ""]]},
+    )
+    imported(again)
+    adjustment = Adjustment.objects.get()
+    assert (adjustment.amount, adjustment.kind) == (Decimal(60), "政策性调整")
+
+
+@pytest.mark.django_db
+def test_a_workbook_without_the_new_columns_imports_exactly_as_before(tmp_path):
+    imported(budget_workbook(tmp_path, "first.xlsx"))
+    project = Project.objects.get(code="P2")
+    assert (project.special_account_funds, project.unit_funds) == (Decimal(0), Decimal(0))
+    assert {action for _, action in run_import(tmp_path / "first.xlsx").counts} == {"unchanged"}

@@ -1,4 +1,5 @@
-"""Fixtures of the performance tests: a project per department and an indicator maker."""
+"""Fixtures of the performance tests: a project per department, indicator makers for projects
+and for departments (部门整体目标, 部门年度目标)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from performance.models import Indicator
+from performance.choices import GOAL, TASK
+from performance.department import computed_metric
+from performance.models import DepartmentGoal, DepartmentIndicator, Indicator
 from performance.values import parse_target
 from tests.factories import ProjectFactory
 
@@ -57,3 +60,52 @@ def complete_targets(project) -> list[Indicator]:
         make_indicator(project, "效益指标", "提高工作效率", "有效提高"),
         make_indicator(project, "满意度指标", "市民满意度", "≥90%"),
     ]
+
+
+def make_department_indicator(
+    department, level1: str, name: str, raw: str, *, year: int = 2024, **extra
+) -> DepartmentIndicator:
+    """A 部门整体目标 indicator stored the way the import stores it."""
+    indicator = DepartmentIndicator(
+        department=department,
+        year=year,
+        level1=level1,
+        name=name,
+        metric=computed_metric(name),
+        **extra,
+    )
+    indicator.set_target(parse_target(raw, year))
+    indicator.save()
+    return indicator
+
+
+def complete_department_targets(department, *, year: int = 2024) -> list[DepartmentIndicator]:
+    """Targets that pass the department review: the three expected computed indicators, one
+    产出 and one 效益 indicator."""
+    return [
+        make_department_indicator(department, "投入管理指标", "预算执行率", "≥90%", year=year),
+        make_department_indicator(department, "投入管理指标", "结转结余率", "≤10%", year=year),
+        make_department_indicator(department, "投入管理指标", "绩效自评完成率", "100%", year=year),
+        make_department_indicator(department, "产出指标", "重点工作任务完成", "完成", year=year),
+        make_department_indicator(department, "效益指标", "履职效益", "≥95%", year=year),
+    ]
+
+
+def make_goal(department, order: int, name: str, *, year: int = 2024) -> DepartmentGoal:
+    return DepartmentGoal.objects.create(
+        department=department, year=year, category=GOAL, order=order, name=name
+    )
+
+
+def make_task(
+    department, order: int, name: str, *codes: str, content: str = "", year: int = 2024
+) -> DepartmentGoal:
+    return DepartmentGoal.objects.create(
+        department=department,
+        year=year,
+        category=TASK,
+        order=order,
+        name=name,
+        content=content,
+        project_codes=list(codes),
+    )

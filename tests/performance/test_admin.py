@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
-from performance.choices import METRIC_EXECUTION
-from performance.department import DEPARTMENT_TARGET_NOT_PERCENT
-from performance.models import DepartmentTarget, Indicator, IndicatorTemplate
+from performance.models import DepartmentGoal, DepartmentIndicator, Indicator, IndicatorTemplate
 from performance.services import INDICATOR_LOCKED
 from performance.values import VALUE_EMPTY
 
-from .conftest import make_indicator
+from .conftest import make_department_indicator, make_goal, make_indicator
 
 INDICATORS = "/admin/performance/indicator/"
 TEMPLATES = "/admin/performance/indicatortemplate/"
-TARGETS = "/admin/performance/departmenttarget/"
+DEPARTMENT_INDICATORS = "/admin/performance/departmentindicator/"
+GOALS = "/admin/performance/departmentgoal/"
 
 
 def html_of(response) -> str:
@@ -122,32 +121,106 @@ def test_the_indicator_library_is_searchable_in_the_admin(client_of, adam):
     assert "培训场次" in html and "学员满意度" not in html
 
 
-def test_a_department_target_that_is_not_a_percentage_is_refused_in_the_admin(
+def department_indicator_form(department, **changes) -> dict:
+    return {
+        "department": department.pk,
+        "year": "2024",
+        "level1": "投入管理指标",
+        "level2": "预算和财务管理",
+        "name": "“三公经费”控制率",
+        "raw": "≤100%",
+        "note": "",
+        "weight": "",
+        "position": "0",
+    } | changes
+
+
+def test_a_department_indicator_added_in_the_admin_gets_its_meaning_and_metric(
     client_of, adam, department_a
 ):
-    form = {"department": department_a.pk, "year": "2024", "metric": METRIC_EXECUTION}
-    response = client_of(adam).post(f"{TARGETS}add/", form | {"target": "较高", "note": ""})
-    assert DEPARTMENT_TARGET_NOT_PERCENT.format(metric="预算执行率", raw="较高") in html_of(
-        response
+    client = client_of(adam)
+    response = client.post(f"{DEPARTMENT_INDICATORS}add/", department_indicator_form(department_a))
+    assert response.status_code == 302
+    indicator = DepartmentIndicator.objects.get()
+    assert (indicator.kind, indicator.comparator, indicator.value, indicator.metric) == (
+        "quantitative",
+        "<=",
+        "100",
+        "three_public_control_rate",
     )
-    assert not DepartmentTarget.objects.exists()
-    response = client_of(adam).post(f"{TARGETS}add/", form | {"target": "≥95%", "note": ""})
-    assert response.status_code == 302 and DepartmentTarget.objects.get().target == "≥95%"
+    assert indicator.history.first().history_user == adam
 
 
-def test_staff_in_the_admin_see_only_their_departments_targets(
+def test_a_department_indicator_value_the_grammar_refuses_is_refused_in_the_admin(
+    client_of, adam, department_a
+):
+    form = department_indicator_form(department_a, raw="\u200b")
+    response = client_of(adam).post(f"{DEPARTMENT_INDICATORS}add/", form)
+    assert response.status_code == 200 and VALUE_EMPTY in html_of(response)
+    assert not DepartmentIndicator.objects.exists()
+
+
+def test_staff_in_the_admin_see_and_change_only_their_departments_targets(
     client_of, alice_in_admin, department_a, department_b
 ):
-    DepartmentTarget.objects.create(
-        department=department_a, year=2024, metric=METRIC_EXECUTION, target="≥91%"
-    )
-    theirs = DepartmentTarget.objects.create(
-        department=department_b, year=2024, metric=METRIC_EXECUTION, target="≥97%"
-    )
+    mine = make_department_indicator(department_a, "产出指标", "监管完成率", "≥91%")
+    theirs = make_department_indicator(department_b, "产出指标", "稽核完成率", "≥97%")
     client = client_of(alice_in_admin)
-    html = html_of(client.get(TARGETS))
-    assert "≥91%" in html and "≥97%" not in html
-    assert client.get(f"{TARGETS}{theirs.pk}/change/").status_code in (302, 403, 404)
-    form = {"department": department_b.pk, "year": "2025", "metric": METRIC_EXECUTION}
-    client.post(f"{TARGETS}add/", form | {"target": "≥90%", "note": ""})
-    assert DepartmentTarget.objects.count() == 2
+    html = html_of(client.get(DEPARTMENT_INDICATORS))
+    assert "监管完成率" in html and "稽核完成率" not in html
+    assert client.get(f"{DEPARTMENT_INDICATORS}{mine.pk}/change/").status_code == 200
+    assert client.get(f"{DEPARTMENT_INDICATORS}{theirs.pk}/change/").status_code in (302, 403, 404)
+    response = client.post(
+        f"{DEPARTMENT_INDICATORS}add/", department_indicator_form(department_b, year="2025")
+    )
+    assert response.status_code == 200  # department B is not a valid choice for alice
+    assert DepartmentIndicator.objects.count() == 2
+
+
+def test_a_reviewer_in_the_admin_reads_department_targets_but_never_writes_them(
+    client_of, rita, department_a
+):
+    rita.is_staff = True
+    rita.save()
+    rita.user_permissions.add(*Permission.objects.filter(content_type__app_label="performance"))
+    indicator = make_department_indicator(department_a, "产出指标", "监管完成率", "≥91%")
+    client = client_of(rita)
+    assert "监管完成率" in html_of(client.get(DEPARTMENT_INDICATORS))
+    response = client.post(
+        f"{DEPARTMENT_INDICATORS}{indicator.pk}/change/",
+        department_indicator_form(department_a, level1="产出指标", name="监管完成率", raw="1%"),
+    )
+    assert response.status_code == 403
+    response = client.post(f"{DEPARTMENT_INDICATORS}add/", department_indicator_form(department_a))
+    assert response.status_code == 200
+    assert list(DepartmentIndicator.objects.values_list("raw", flat=True)) == ["≥91%"]
+
+
+def test_a_task_added_in_the_admin_takes_its_project_codes_as_written(
+    client_of, adam, department_a
+):
+    form = {
+        "department": department_a.pk,
+        "year": "2024",
+        "category": "主要任务",
+        "order": "1",
+        "name": "医保信息化",
+        "content": "",
+        "project_codes": "410700240000000012809，410700240000000012811",
+    }
+    assert client_of(adam).post(f"{GOALS}add/", form).status_code == 302
+    task = DepartmentGoal.objects.get()
+    assert task.project_codes == ["410700240000000012809", "410700240000000012811"]
+    html = html_of(client_of(adam).get(f"{GOALS}{task.pk}/change/"))
+    assert "410700240000000012809、410700240000000012811" in html
+
+
+def test_staff_in_the_admin_see_only_their_departments_goals(
+    client_of, alice_in_admin, department_a, department_b
+):
+    make_goal(department_a, 1, "强化资产配置预算管理")
+    theirs = make_goal(department_b, 1, "加强医保基金监管")
+    client = client_of(alice_in_admin)
+    html = html_of(client.get(GOALS))
+    assert "强化资产配置预算管理" in html and "加强医保基金监管" not in html
+    assert client.get(f"{GOALS}{theirs.pk}/change/").status_code in (302, 403, 404)

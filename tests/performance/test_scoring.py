@@ -21,12 +21,14 @@ from performance.scoring import (
     indicator_deviates,
     indicator_light,
     indicator_score,
+    is_cost_ceiling,
     needs_over_completion_note,
     score_self_evaluation,
+    scoring_target,
     total_score,
     worst_light,
 )
-from performance.values import ActualValue, TargetValue
+from performance.values import ActualValue, TargetValue, parse_target
 
 D = Decimal
 YEAR = 2024
@@ -655,12 +657,120 @@ def test_an_indicator_deviates_unless_green_and_a_missing_value_is_no_deviation(
 
 @pytest.mark.parametrize(
     ("warning", "deviates"),
-    [("green", False), ("yellow", True), ("red", True), (None, False)],
+    [("green", False), ("yellow", True), ("red", True), ("over", True), (None, False)],
 )
-def test_the_budget_deviates_on_a_yellow_or_red_warning(warning, deviates):
+def test_the_budget_deviates_on_a_yellow_red_or_over_warning(warning, deviates):
     assert budget_deviates(warning) is deviates
 
 
 def test_the_deviation_choices_are_the_official_ones():
     assert DEVIATION_CAUSES == ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
     assert LIKELIHOODS == ("确定能", "有可能", "完全不可能")
+
+
+# --- a cost target in 万元/元 written with `=` is a ceiling -----------------------------------
+
+COST = "成本指标"
+OUTPUT = "产出指标"
+
+
+def test_a_cost_amount_without_comparator_is_a_ceiling_but_keeps_its_comparator():
+    target = parse_target("344万元", YEAR)
+    assert target.comparator == "="
+    assert is_cost_ceiling(COST, target) is True
+    assert is_cost_ceiling(" 成本 指标", target) is True
+    assert scoring_target(COST, target).comparator == "<="
+    assert scoring_target(COST, target).raw == "344万元"
+    assert target.comparator == "="  # the stored target is untouched
+
+
+@pytest.mark.parametrize(
+    ("level1", "raw"),
+    [
+        (OUTPUT, "344万元"),  # an output amount stays higher-is-better
+        (COST, "≥344万元"),  # written as a floor: kept (and flagged by review)
+        (COST, "1050元/人"),  # per-unit amounts are no totals
+        (COST, "12万元/年"),
+        (COST, "100%"),
+        (COST, "≤344万元"),  # already a ceiling
+    ],
+)
+def test_only_a_cost_total_written_with_equals_becomes_a_ceiling(level1, raw):
+    target = parse_target(raw, YEAR)
+    assert is_cost_ceiling(level1, target) is False
+    assert scoring_target(level1, target) == target
+
+
+def test_spending_less_than_a_cost_written_with_equals_never_loses_points():
+    target = parse_target("344万元", YEAR)
+    # As `=` (higher is better) 300 of 344 would be 87.2 %; as a ceiling it is full marks.
+    assert indicator_completion(target, number("300", "万元"), fiscal_year=YEAR) == D(
+        "0.8720930232558139534883720930232558139535"
+    )
+    assert indicator_completion(target, number("300", "万元"), fiscal_year=YEAR, level1=COST) == 1
+    assert (
+        indicator_score(target, number("300", "万元"), D(10), fiscal_year=YEAR, level1=COST) == 10
+    )
+    # 3,000,000元 = 300万元: converted before judging.
+    assert (
+        indicator_score(target, number("3000000", "元"), D(10), fiscal_year=YEAR, level1=COST) == 10
+    )
+
+
+def test_spending_more_than_a_cost_ceiling_scores_target_over_actual():
+    target = parse_target("344万元", YEAR)
+    # 10 × 344 / 430 = 8.
+    assert indicator_score(target, number("430", "万元"), D(10), fiscal_year=YEAR, level1=COST) == 8
+    assert indicator_completion(target, number("430", "万元"), fiscal_year=YEAR, level1=COST) == D(
+        "0.8"
+    )
+
+
+def test_a_cost_ceiling_lights_green_within_and_red_over_never_blue():
+    target = parse_target("344万元", YEAR)
+    light = indicator_light
+    assert light(target, number("100", "万元"), fiscal_year=YEAR, level1=COST) == "green"
+    assert light(target, number("344", "万元"), fiscal_year=YEAR, level1=COST) == "green"
+    assert light(target, number("344.01", "万元"), fiscal_year=YEAR, level1=COST) == "red"
+    # Read as `=` the 100 of 344 would be red, and 430 of 344 blue.
+    assert light(target, number("100", "万元"), fiscal_year=YEAR) == "red"
+    assert light(target, number("430", "万元"), fiscal_year=YEAR) == "blue"
+
+
+def test_a_cost_written_with_at_least_keeps_its_meaning():
+    target = parse_target("≥1650万元", YEAR)
+    assert indicator_score(target, number("825", "万元"), D(10), fiscal_year=YEAR, level1=COST) == 5
+    assert indicator_light(target, number("2000", "万元"), fiscal_year=YEAR, level1=COST) == "blue"
+
+
+def test_a_per_person_cost_keeps_its_meaning():
+    target = parse_target("1050元/人", YEAR)
+    # Higher is better as written: 945 / 1050 = 0.9.
+    assert indicator_completion(target, number("945", "元/人"), fiscal_year=YEAR, level1=COST) == D(
+        "0.9"
+    )
+
+
+def test_a_self_evaluation_scores_a_cost_ceiling_by_its_level1():
+    ceiling = parse_target("344万元", YEAR)
+    result = score_self_evaluation(
+        indicators=[
+            ScoringInput("cost", COST, ceiling, number("300", "万元")),
+            ScoringInput("output", OUTPUT, ceiling, number("300", "万元")),
+            ScoringInput("benefit", "效益指标", QUALITATIVE, tier("达成")),
+            ScoringInput("satisfied", "满意度指标", at_least("90", "%"), number("90", "%")),
+        ],
+        execution_rate=D(100),
+        fiscal_year=YEAR,
+    )
+    scores = {i.key: (i.points, i.completion, i.score) for i in result.indicators}
+    # The 50 output points are shared by the cost and the output indicator: 25 each.
+    assert scores["cost"] == (D(25), D(1), D(25))
+    assert scores["output"] == (
+        D(25),
+        D("0.8720930232558139534883720930232558139535"),
+        D("21.80232558139534883720930232558139534884"),
+    )
+    # 10 + 25 + 21.8023… + 30 + 10 = 96.80
+    assert result.total == D("96.80")
+    assert result.over_completion == ()

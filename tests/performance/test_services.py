@@ -1,4 +1,4 @@
-"""Writes of the performance app: indicators, the indicator library, department targets."""
+"""Writes of the performance app: indicators and the indicator library."""
 
 from __future__ import annotations
 
@@ -13,18 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
 from budgets.importer import run_import
-from performance.choices import METRIC_EXECUTION, METRIC_TARGET_COMPLETION
-from performance.department import DEPARTMENT_TARGET_NOT_PERCENT
-from performance.models import DepartmentTarget, Indicator, IndicatorTemplate
+from performance.models import Indicator, IndicatorTemplate
 from performance.review import REVIEW_WEIGHTS_NOT_90
 from performance.selectors import indicators_by_project, project_reviews
 from performance.services import (
-    DEPARTMENT_TARGET_NO_PERMISSION,
     INDICATOR_DUPLICATE,
     INDICATOR_LOCKED,
     INDICATOR_NAME_REQUIRED,
     INDICATOR_NO_PERMISSION,
-    department_targets_save,
     indicator_create,
     indicator_delete,
     indicator_library_seed_from_indicators,
@@ -370,69 +366,6 @@ def test_the_command_seeds_the_library_and_says_what_it_did(project_a):
     call_command("seed_indicator_library", stdout=out)
     assert out.getvalue().strip() == "指标库：新增1个，更新0个，未变0个"
     assert IndicatorTemplate.objects.count() == 1
-
-
-# --- department targets ------------------------------------------------------------------------
-
-
-def test_staff_set_their_departments_targets(alice, department_a):
-    department_targets_save(
-        user=alice,
-        department=department_a,
-        year=2024,
-        targets={METRIC_EXECUTION: ("≥95%", "按省厅要求"), METRIC_TARGET_COMPLETION: ("", "")},
-    )
-    target = DepartmentTarget.objects.get()
-    assert (target.metric, target.target, target.note) == (METRIC_EXECUTION, "≥95%", "按省厅要求")
-    assert target.parsed.value == Decimal(95)
-    assert target.history.first().history_user == alice
-
-
-def test_a_blank_target_removes_the_departments_own_target(alice, department_a):
-    department_targets_save(
-        user=alice, department=department_a, year=2024, targets={METRIC_EXECUTION: ("≥95%", "")}
-    )
-    department_targets_save(
-        user=alice, department=department_a, year=2024, targets={METRIC_EXECUTION: (" ", "")}
-    )
-    assert not DepartmentTarget.objects.exists()
-
-
-def test_a_target_that_is_not_a_percentage_refuses_the_whole_save(alice, department_a):
-    with pytest.raises(ValidationError) as excinfo:
-        department_targets_save(
-            user=alice,
-            department=department_a,
-            year=2024,
-            targets={METRIC_EXECUTION: ("≥95%", ""), METRIC_TARGET_COMPLETION: ("全部", "")},
-        )
-    assert excinfo.value.message_dict == {
-        METRIC_TARGET_COMPLETION: [
-            DEPARTMENT_TARGET_NOT_PERCENT.format(metric="绩效目标编制完成率", raw="全部")
-        ]
-    }
-    assert not DepartmentTarget.objects.exists()
-
-
-def test_bob_cannot_set_alices_department_targets(bob, department_a):
-    with pytest.raises(PermissionDenied) as excinfo:
-        department_targets_save(
-            user=bob, department=department_a, year=2024, targets={METRIC_EXECUTION: ("≥95%", "")}
-        )
-    assert str(excinfo.value) == DEPARTMENT_TARGET_NO_PERMISSION.format(
-        department="新乡市医疗保障局"
-    )
-    assert not DepartmentTarget.objects.exists()
-
-
-def test_the_models_clean_reads_the_target_like_the_service(department_a):
-    target = DepartmentTarget(department=department_a, year=2024, metric=METRIC_EXECUTION)
-    target.target = "较高"
-    with pytest.raises(ValidationError) as excinfo:
-        target.full_clean()
-    assert excinfo.value.message_dict["target"] == [
-        DEPARTMENT_TARGET_NOT_PERCENT.format(metric="预算执行率", raw="较高")
-    ]
 
 
 def test_complete_targets_pass_review(project_a):

@@ -11,9 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from budgets.models import Project
-from performance.choices import METRIC_EXECUTION, METRIC_TARGET_COMPLETION
-from performance.department import DEPARTMENT_TARGET_NOT_PERCENT
-from performance.models import DepartmentTarget, Indicator, IndicatorTemplate
+from performance.department_review import (
+    REVIEW_COMPUTED_MISSING,
+    REVIEW_MISSING_GROUP,
+    REVIEW_NO_TARGETS,
+)
+from performance.models import DepartmentIndicator, Indicator, IndicatorTemplate
 from performance.review import REVIEW_COST_AT_LEAST, REVIEW_MISSING_LEVEL1
 from performance.services import INDICATOR_DUPLICATE, INDICATOR_LOCKED
 from performance.values import (
@@ -26,7 +29,14 @@ from performance.workbook import UNKNOWN_LEVEL1, WEIGHT_NOT_POSITIVE
 from tests.bureaus import two_bureaus
 from tests.factories import PaymentFactory, ProjectFactory
 
-from .conftest import complete_targets, make_indicator
+from .conftest import (
+    complete_department_targets,
+    complete_targets,
+    make_department_indicator,
+    make_goal,
+    make_indicator,
+    make_task,
+)
 
 
 def snapshot() -> list[tuple]:
@@ -66,8 +76,8 @@ NEW = {"level1": "产出指标", "level2": "数量指标", "name": "印刷告知
         ("performance:value_preview", []),
         ("performance:library_search", []),
         ("performance:department_targets", []),
-        ("performance:table_12", []),
-        ("performance:table_11", []),
+        ("reporting:table_12_xlsx", []),
+        ("reporting:table_11_xlsx", []),
     ],
 )
 def test_anonymous_visitors_are_sent_to_the_login_page(client, db, name, args):
@@ -157,7 +167,8 @@ def test_the_review_list_runs_the_same_queries_for_5_and_for_50_projects(client_
     _projects_with_indicators(unit_a, 45)
     with CaptureQueriesContext(connection) as fifty:
         response = client.get(url)
-    assert html_of(response).count('<span class="tag bad">未通过</span>') == 50
+    projects_table = html_of(response).split('id="review-table"')[1]
+    assert projects_table.count('<span class="tag bad">未通过</span>') == 50
     assert len(fifty) == len(five)
 
 
@@ -377,7 +388,7 @@ def test_the_library_search_returns_entries_ready_to_fill_the_form(client_of, al
     assert "没有与“无此指标”匹配" in html_of(client_of(alice).get(url, {"q": "无此指标"}))
 
 
-# --- department targets -----------------------------------------------------------------------
+# --- department targets (部门整体目标) --------------------------------------------------------
 
 
 def targets_page(**params) -> str:
@@ -385,48 +396,133 @@ def targets_page(**params) -> str:
     return f"{reverse('performance:department_targets')}?{query}"
 
 
-def test_staff_see_their_departments_targets_and_computed_rates(client_of, alice, project_a):
+def test_staff_read_their_departments_targets_goals_and_tasks(
+    client_of, alice, department_a, project_a
+):
     complete_targets(project_a)
+    complete_department_targets(department_a)
+    make_department_indicator(
+        department_a, "投入管理指标", "预算执行率（部门）", "≥80%", level2="预算和财务管理"
+    )
+    make_department_indicator(department_a, "满意度指标", "群众满意度", "≥95%", note="问卷")
+    make_goal(department_a, 1, "强化资产配置预算管理")
+    make_task(department_a, 1, "医保系统运行维护费", project_a.code, "999", content="保障办理")
     PaymentFactory(project=project_a, amount=Decimal("45"))
-    html = html_of(client_of(alice).get(targets_page(year=2024)))
-    assert "新乡市医疗保障局" in html
-    assert "常用目标值：≥90%" in html
-    assert '<td class="num">90.00%</td>' in html  # 45 of 50 spent
-    assert '<td class="num">100.00%</td>' in html  # the one project passes review
-    assert html.count("<tr>") == 1 + 8
+    response = client_of(alice).get(targets_page(year=2024))
+    assert response.status_code == 200
+    html = html_of(response)
+    groups = {g["level1"]: g["items"] for g in response.context["groups"]}
+    assert list(groups) == ["投入管理指标", "产出指标", "效益指标", "满意度指标"]
+    execution = groups["投入管理指标"][0]
+    assert (execution["indicator"].name, execution["figure"], execution["met"]) == (
+        "预算执行率",
+        "90.00",  # 45 of 50 spent
+        True,
+    )
+    assert [i["figure"] for i in groups["产出指标"]] == [None]  # not computed: no figure
+    assert html.count('<span class="tag">系统计算</span>') == 1 + 4  # the legend, 4 indicators
+    assert "目标1：强化资产配置预算管理" in html
+    assert "保障办理" in html and f'href="{targets_url(project_a)}"' in html
+    assert '999 <span class="tag warn">非本部门本年度项目</span>' in html
+    assert "问卷" in html
+    # The task naming another code is warned about; the page stays read-only.
+    assert "主要任务1“医保系统运行维护费”的项目编码999不是本部门本年度的项目" in html
+    assert html.count('<form method="post"') == 1  # signing out only
 
 
-def test_staff_set_a_target_and_a_bad_one_is_refused(client_of, alice, department_a):
-    client = client_of(alice)
-    url = targets_page(year=2024, department="309")
-    response = client.post(url, {METRIC_EXECUTION: "≥95%", f"{METRIC_EXECUTION}__note": "省定"})
-    assert response.status_code == 302
-    assert DepartmentTarget.objects.get().target == "≥95%"
-    html = html_of(client.post(url, {METRIC_EXECUTION: "≥95%", METRIC_TARGET_COMPLETION: "全部"}))
-    assert DEPARTMENT_TARGET_NOT_PERCENT.format(metric="绩效目标编制完成率", raw="全部") in html
-    assert list(DepartmentTarget.objects.values_list("metric", "target", "note")) == [
-        (METRIC_EXECUTION, "≥95%", "省定")
-    ]
+def test_a_department_without_targets_is_told_so_and_gets_nobody_elses(
+    client_of, alice, department_a, department_b
+):
+    complete_department_targets(department_b)
+    response = client_of(alice).get(targets_page(year=2024))
+    html = html_of(response)
+    assert REVIEW_NO_TARGETS in html
+    assert "≥90%" not in html and "暂无投入管理指标" in html
+    assert not response.context["review"].passed
 
 
-def test_bob_cannot_see_or_set_alices_department_targets(client_of, bob, department_a):
-    client = client_of(bob)
-    url = targets_page(year=2024, department="309")
-    assert client.get(url).status_code == 404
-    assert client.post(url, {METRIC_EXECUTION: "≥95%"}).status_code == 404
-    assert not DepartmentTarget.objects.exists()
+def test_the_department_targets_page_is_read_only(client_of, adam, department_a):
+    response = client_of(adam).post(targets_page(year=2024, department="309"), {"x": "1"})
+    assert response.status_code == 405
+    assert not DepartmentIndicator.objects.exists()
+
+
+def test_bob_cannot_see_alices_department_targets(client_of, bob, department_a):
+    complete_department_targets(department_a)
+    assert client_of(bob).get(targets_page(year=2024, department="309")).status_code == 404
 
 
 def test_the_reviewer_chooses_any_department_and_reads_its_targets(
     client_of, rita, department_a, department_b
 ):
+    make_department_indicator(department_b, "产出指标", "医保基金监管完成率", "100%")
     html = html_of(client_of(rita).get(targets_page(year=2024, department="044")))
-    assert "西峡县医疗保障局本级" in html and 'name="execution_rate"' not in html
+    assert "西峡县医疗保障局本级" in html and "医保基金监管完成率" in html
 
 
-def test_the_admin_edits_any_departments_targets(client_of, adam, department_a, department_b):
-    html = html_of(client_of(adam).get(targets_page(year=2024, department="044")))
-    assert "西峡县医疗保障局本级" in html and 'name="execution_rate"' in html
+def test_the_department_targets_page_runs_the_same_queries_for_5_or_50_indicators(
+    client_of, alice, department_a, project_a
+):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client_of(alice).get(targets_page(year=2024)).status_code == 200
+        return len(queries)
+
+    for n in range(5):
+        make_department_indicator(department_a, "产出指标", f"指标{n}", "≥1个")
+        make_task(department_a, n + 1, f"任务{n}", project_a.code)
+    few = count()
+    for n in range(5, 50):
+        make_department_indicator(department_a, "产出指标", f"指标{n}", "≥1个")
+        make_task(department_a, n + 1, f"任务{n}", project_a.code)
+    assert count() == few
+
+
+# --- 目标审核: the department target review beside the project review -------------------------
+
+
+def test_the_review_list_shows_each_departments_target_review(
+    client_of, rita, department_a, department_b, project_a, project_b
+):
+    complete_department_targets(department_a)
+    make_task(department_a, 1, "医保信息化", project_a.code)
+    make_department_indicator(department_b, "产出指标", "医保基金监管完成率", "100%")
+    response = client_of(rita).get(reverse("performance:review_list"), {"year": 2024})
+    rows = {row["department"].code: row for row in response.context["department_rows"]}
+    assert rows["309"]["review"].passed and rows["309"]["warnings"] == []
+    assert not rows["044"]["review"].passed
+    html = html_of(response)
+    assert REVIEW_MISSING_GROUP.format(group="效益指标（或满意度指标）") in html
+    assert REVIEW_COMPUTED_MISSING.format(name="预算执行率") in html
+
+
+def test_staff_see_only_their_own_departments_review(
+    client_of, alice, department_a, department_b, project_a, project_b
+):
+    response = client_of(alice).get(reverse("performance:review_list"), {"year": 2024})
+    assert [row["department"] for row in response.context["department_rows"]] == [department_a]
+
+
+def test_the_department_review_runs_the_same_queries_for_2_or_12_departments(client_of, rita):
+    from tests.factories import DepartmentFactory, UnitFactory
+
+    def add_departments(n: int) -> None:
+        for _ in range(n):
+            department = DepartmentFactory()
+            project = ProjectFactory(unit=UnitFactory(department=department))
+            complete_department_targets(department)
+            make_task(department, 1, "任务", project.code)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client_of(rita).get(reverse("performance:review_list"), {"year": 2024})
+            assert response.status_code == 200
+        return len(queries)
+
+    add_departments(2)
+    few = count()
+    add_departments(10)
+    assert count() == few
 
 
 # --- 目标审核 list: pages of 50 -------------------------------------------------------------------
@@ -505,9 +601,8 @@ def bureau_pages(bureau) -> list[tuple[str, str, dict]]:
         ("post", reverse("performance:indicator_edit", args=[indicator.pk]), NEW),
         ("post", reverse("performance:indicator_delete", args=[indicator.pk]), {}),
         ("get", targets_page(year=2024, department=ref), {}),
-        ("post", targets_page(year=2024, department=ref), {METRIC_EXECUTION: "≥95%"}),
-        ("get", f"{reverse('performance:table_12')}?year=2024&department={ref}", {}),
-        ("get", f"{reverse('performance:table_11')}?year=2024&department={ref}", {}),
+        ("get", f"{reverse('reporting:table_12_xlsx')}?year=2024&department={ref}", {}),
+        ("get", f"{reverse('reporting:table_11_xlsx')}?year=2024&department={ref}", {}),
     ]
 
 
@@ -515,7 +610,7 @@ def bureau_pages(bureau) -> list[tuple[str, str, dict]]:
 def test_a_bureau_cannot_reach_any_targets_page_or_table_of_another_bureau(
     client_of, bureaus, actor
 ):
-    before = (snapshot(), list(DepartmentTarget.objects.values_list()))
+    before = (snapshot(), list(DepartmentIndicator.objects.values_list()))
     for own, other in ((bureaus.hongqi, bureaus.xixia), (bureaus.xixia, bureaus.hongqi)):
         client = client_of(getattr(own, actor))
         for method, url, data in bureau_pages(other):
@@ -525,7 +620,7 @@ def test_a_bureau_cannot_reach_any_targets_page_or_table_of_another_bureau(
                 # Its own 060 is there (the editor is a 403 to reviewers, who never write targets).
                 expected = 403 if actor == "reviewer" and "/indicators/" in url else 200
                 assert client.get(url).status_code == expected, url
-    assert (snapshot(), list(DepartmentTarget.objects.values_list())) == before
+    assert (snapshot(), list(DepartmentIndicator.objects.values_list())) == before
 
 
 def test_a_city_bureau_with_subordinates_reads_its_countys_targets_but_not_another_citys(
@@ -546,10 +641,6 @@ def test_a_bare_department_code_means_the_one_the_user_may_see(client_of, bureau
         for user in (bureau.staff, bureau.reviewer):
             html = html_of(client_of(user).get(targets_page(year=2024, department="060")))
             assert f"部门整体绩效目标 · {bureau.department.name}" in html
-    client = client_of(bureaus.xixia.staff)
-    url = targets_page(year=2024, department="060")
-    assert client.post(url, {METRIC_EXECUTION: "≥95%"}).status_code == 302
-    assert DepartmentTarget.objects.get().department == bureaus.xixia.department
 
 
 AMBIGUOUS = "部门编码“060”在多个区划中都有：410702/060、411323/060，请写成“区划编码/部门编码”"
@@ -559,7 +650,7 @@ def test_a_bare_code_of_several_divisions_is_refused_by_tables_and_ignored_by_pa
     client_of, bureaus
 ):
     client = client_of(bureaus.province)
-    for name in ("performance:table_11", "performance:table_12"):
+    for name in ("reporting:table_11_xlsx", "reporting:table_12_xlsx"):
         response = client.get(f"{reverse(name)}?year=2024&department=060")
         assert response.status_code == 400, name
         assert response.content.decode() == AMBIGUOUS
@@ -568,10 +659,6 @@ def test_a_bare_code_of_several_divisions_is_refused_by_tables_and_ignored_by_pa
     assert "红旗区医保信息化" in review and "西峡县医保信息化" in review
     targets = html_of(client.get(targets_page(year=2024, department="060")))
     assert f"{AMBIGUOUS}，已忽略" in targets
-    response = client_of(bureaus.province).post(
-        targets_page(year=2024, department="060"), {METRIC_EXECUTION: "≥95%"}
-    )
-    assert response.status_code == 400
 
 
 def test_a_bureau_of_several_divisions_chooses_departments_by_division(client_of, bureaus):
@@ -586,7 +673,7 @@ def test_a_bureau_of_several_divisions_chooses_departments_by_division(client_of
     assert "department=411323/060" in one  # the table links keep the 区划
     targets = html_of(client.get(targets_page(year=2024, department="411323/060")))
     assert '<option value="411323/060" selected>西峡县 · 060 西峡县医疗保障局</option>' in targets
-    table = client.get(f"{reverse('performance:table_11')}?year=2024&department=411323/060")
+    table = client.get(f"{reverse('reporting:table_11_xlsx')}?year=2024&department=411323/060")
     assert table.status_code == 200
 
 
@@ -594,3 +681,86 @@ def test_one_bureau_is_offered_its_departments_without_division_names(client_of,
     html = html_of(client_of(bureaus.hongqi.reviewer).get(reverse("performance:review_list")))
     assert '<option value="410702/060">060 红旗区医疗保障局</option>' in html
     assert "西峡县" not in html
+
+
+# --- review warnings on the pages ---------------------------------------------------------------
+
+
+@pytest.fixture
+def warned(project_a, project_b):
+    """project_a passes with two warnings (a department rate and a procurement target without
+    procurement budget); project_b has no indicator at all."""
+    complete_targets(project_a)
+    make_indicator(project_a, "产出指标", "预算执行率", "≥90%")
+    make_indicator(project_a, "产出指标", "政府采购执行率", "100%")
+    return project_a, project_b
+
+
+def test_the_review_list_shows_the_new_warnings_apart_from_failures(client_of, rita, warned):
+    from performance.review import (
+        REVIEW_DEPARTMENT_RATE,
+        REVIEW_NO_INDICATORS,
+        REVIEW_PROCUREMENT_WITHOUT_BUDGET,
+    )
+
+    html = html_of(client_of(rita).get(reverse("performance:review_list")))
+    for message in (
+        REVIEW_DEPARTMENT_RATE.format(level1="产出指标", name="预算执行率"),
+        # Department A has no 部门预算 row: its 政府采购预算 is 0.
+        REVIEW_PROCUREMENT_WITHOUT_BUDGET.format(level1="产出指标", name="政府采购执行率"),
+        REVIEW_NO_INDICATORS,
+    ):
+        assert f'<li class="warning"><span class="tag warn">提示</span> {message}</li>' in html
+    table = html.split('id="review-table"')[1]
+    # Warnings alone do not fail: project_a passes, project_b fails for its missing groups.
+    assert table.count('<span class="tag ok">通过</span>') == 1
+    assert '<span class="tag warn">有提示 2</span>' in html
+
+
+def test_a_procurement_budget_silences_the_procurement_warning(client_of, rita, warned):
+    from performance.review import REVIEW_PROCUREMENT_WITHOUT_BUDGET
+    from tests.factories import DepartmentBudgetFactory
+
+    project_a, _ = warned
+    DepartmentBudgetFactory(department=project_a.department, procurement_budget=Decimal(5))
+    html = html_of(client_of(rita).get(targets_url(project_a)))
+    message = REVIEW_PROCUREMENT_WITHOUT_BUDGET.format(level1="产出指标", name="政府采购执行率")
+    assert message not in html
+    assert "预算执行率”是部门整体绩效指标" in html
+
+
+def test_the_review_list_filters_the_projects_with_warnings(client_of, rita, warned, unit_a):
+    quiet = ProjectFactory(unit=unit_a, name="无提示项目", initial_budget=Decimal(50))
+    complete_targets(quiet)
+    html = html_of(client_of(rita).get(reverse("performance:review_list"), {"status": "warned"}))
+    table = html.split('id="review-table"')[1]
+    assert warned[0].name in table and warned[1].name in table
+    assert quiet.name not in table
+    assert '<option value="warned" selected>有提示</option>' in html
+
+
+def test_the_review_list_with_warnings_runs_the_same_queries_for_5_and_50_projects(
+    client_of, rita, unit_a
+):
+    from tests.factories import DepartmentBudgetFactory
+
+    DepartmentBudgetFactory(department=unit_a.department, procurement_budget=Decimal(0))
+    client = client_of(rita)
+    url = reverse("performance:review_list")
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            project = ProjectFactory(unit=unit_a)
+            make_indicator(project, "成本指标", "项目成本", "≤1万元")
+            make_indicator(project, "产出指标", "政府采购执行率", "100%")
+            make_indicator(project, "效益指标", "效果", "明显提升")
+
+    add(5)
+    client.get(url)
+    with CaptureQueriesContext(connection) as five:
+        client.get(url, {"status": "warned"})
+    add(45)
+    with CaptureQueriesContext(connection) as fifty:
+        response = client.get(url, {"status": "warned"})
+    assert html_of(response).count("以政府采购执行率为目标") == 50
+    assert len(fifty) == len(five)

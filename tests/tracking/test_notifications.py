@@ -239,6 +239,22 @@ def test_staff_hear_of_a_red_execution_warning_on_the_first_of_the_month(executi
 
 
 @pytest.mark.django_db
+def test_staff_hear_of_an_overspent_project_on_the_first_of_the_month(alice, unit_a):
+    over = ProjectFactory(unit=unit_a, code="O1", name="超支项目", initial_budget=Decimal("100"))
+    PaymentFactory(project=over, amount=Decimal("100.5"), date=date(2024, 7, 1))
+    (notification,) = reminder_pass(today=date(2024, 8, 1))
+    assert (notification.recipient, notification.kind) == (alice, "execution_red")
+    assert notification.project == over
+    assert notification.subject == "【超支预警】超支项目预算执行率100.50%，超过全年预算数"
+    assert notification.body == (
+        "新乡市医疗保障局：截至2024年8月1日，项目“超支项目”（O1）全年预算数100万元，"
+        "执行数100.5万元，预算执行率100.50%，超过全年预算数，为超支预警。"
+        "请核实支出或办理预算调整。"
+    )
+    assert reminder_pass(today=date(2024, 8, 1)) == []
+
+
+@pytest.mark.django_db
 def test_red_warnings_are_not_sent_on_other_days_of_the_month(execution):
     assert reminder_pass(today=date(2024, 8, 2)) == []
     assert reminder_pass(today=date(2024, 7, 31)) == []

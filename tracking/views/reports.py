@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from budgets.access import STATEMENTS, VIEW, may_access_department
+from budgets.choices import warning_label
 from budgets.params import BadParameter, bad_request, parse_id, parse_int
 from budgets.rates import format_amount, format_rate, round_half_up
 from budgets.xlsx import as_text
@@ -468,7 +469,6 @@ def official_table(table: ReportTable) -> tuple[str, str, list[list[Cell]]]:
 
     title = "项目支出绩效运行监控表"
     subtitle = f"（{report.round.year}年，截至{report.round.as_of:%m月%d日}）"
-    warning = {"green": "正常", "yellow": "黄色预警", "red": "红色预警"}
     rows += [
         [
             Cell(text, col, head=True)
@@ -493,7 +493,7 @@ def official_table(table: ReportTable) -> tuple[str, str, list[list[Cell]]]:
             Cell(_amount(figures.executed), 2, num=True, money=True),
             Cell(_rate(figures.execution_rate), 3, num=True),
             Cell(_rate(budget.time_progress), 4, num=True),
-            Cell(warning.get(budget.warning or "", "—"), 5, light=budget.warning or ""),
+            Cell(warning_label(budget.warning, none="—"), 5, light=budget.warning or ""),
             Cell(_amount(report.expected_executed), 6, num=True, money=True),
             Cell(
                 (f"【{report.budget_cause_category}】" if report.budget_cause_category else "")
