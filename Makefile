@@ -41,12 +41,31 @@ demo: migrate
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py load_demo
 
+# `make run` serves the demo as production does — DEBUG off, so the pages show the real 404,
+# 403 and 500 pages, not Django's debug pages, and whitenoise serves the collected static
+# files — but over plain HTTP on this machine: no HTTPS redirect, no HSTS, cookies not
+# marked Secure. Its SECRET_KEY is generated once into $(RUN_SECRET_KEY), outside the
+# repository. Each variable set in the environment wins: `DEBUG=1 make run` debugs.
+RUN_SECRET_KEY := $(or $(VAR_DIR),var)/secret_key
+
+$(RUN_SECRET_KEY): | $(VENV)/bin/python
+	@mkdir -p $(@D)
+	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@.tmp && mv $@.tmp $@
+
+run: export DEBUG ?= 0
+run: export SECRET_KEY ?= $(shell cat $(RUN_SECRET_KEY) 2>/dev/null)
+run: export ALLOWED_HOSTS ?= $(HOST),127.0.0.1,localhost
+run: export SECURE_SSL_REDIRECT ?= 0
+run: export SECURE_HSTS_SECONDS ?= 0
+run: export SESSION_COOKIE_SECURE ?= 0
+run: export CSRF_COOKIE_SECURE ?= 0
+
 # Web server, Celery worker and Celery beat together; Ctrl-C stops all three.
 # The web server runs in the foreground so Ctrl-C reaches it; on the way out the trap stops
 # the worker and beat. Only their main processes are signalled: TERM to a worker's pool
 # children as well can leave the worker waiting for them forever.
-run: export DEBUG ?= 1
-run: demo
+# The key comes first: migrate already needs it.
+run: $(RUN_SECRET_KEY) demo
 	@echo "==> http://$(HOST):$(PORT)/  (Ctrl-C 停止 web、worker 与 beat)"
 	@$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
 	  worker=$$!; \

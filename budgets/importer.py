@@ -5,6 +5,7 @@ The importer streams every sheet with openpyxl's read-only mode, collects every 
 `sheet, row, column: message`, and rolls the whole transaction back when there is any
 problem (or on a dry run) — all or nothing. Writes are upserts on the contract's natural
 keys, so importing the same workbook twice leaves the same data as importing it once.
+The first rows each kind of data creates and updates are kept as samples for the preview.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import pickle
 import tempfile
 import time
 import zipfile
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -23,12 +24,15 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, reset_queries, transaction
+from django.db.models import prefetch_related_objects
 from django.utils.module_loading import import_string
 
 from config.dbbusy import is_database_busy
 
 from .access import FACTS, department_ids, is_reviewer
+from .fields import MoneyField
 from .params import DATE_IMPLAUSIBLE, FIRST_YEAR, LAST_YEAR
+from .rates import format_money
 
 # --- messages shown to users (sheet, row and column are added by Problem) --------------------
 FILE_EMPTY = "文件为空"
@@ -59,6 +63,12 @@ DATABASE_BUSY = "系统正忙（另一项导入或保存正在写入数据），
 TOO_MANY_PROBLEMS = "问题过多，仅列出前{limit}条"
 
 MAX_PROBLEMS = 1000
+# A grouped problem names at most this many rows or runs of rows, then “等N行”.
+MAX_LISTED_RUNS = 10
+# Rows created and rows updated the preview shows per kind of data (ImportResult.samples).
+SAMPLE_LIMIT = 10
+# A text value shown in a sample is cut after this many characters.
+SAMPLE_TEXT_LIMIT = 60
 MAX_AMOUNT = Decimal("1e12")  # 万元; MoneyField holds 12 integer digits
 # A genuine xlsx compresses text roughly 5–20×; far more than that is a decompression bomb.
 MAX_EXPANSION_RATIO = 100
@@ -85,6 +95,75 @@ class Problem:
         if self.column:
             parts.append(self.column)
         return f"{', '.join(parts)}: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        """The problem as stored by an upload job (budgets.ImportJob.problems)."""
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Problem:
+        return cls(data.get("sheet"), data.get("row"), data.get("column"), data["message"])
+
+
+def row_ranges(rows: Iterable[int]) -> str:
+    """Row numbers as a page names them: `第2–5、9行`; a run of three or more rows is a range,
+    and past MAX_LISTED_RUNS rows or runs the rest is counted: `第2、4、…、20行等80行`."""
+    numbers = sorted(set(rows))
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    parts: list[str] = []
+    for first, last in runs:
+        if last - first >= 2:
+            parts.append(f"{first}–{last}")
+        else:
+            parts.extend(str(n) for n in range(first, last + 1))
+    text = f"第{'、'.join(parts[:MAX_LISTED_RUNS])}行"
+    if len(parts) > MAX_LISTED_RUNS:
+        text += f"等{len(numbers)}行"
+    return text
+
+
+def group_problems(problems: Iterable[Problem | str]) -> list[str]:
+    """One line per sheet, column and message, naming every row it concerns, in the order
+    the problems were found: 80 rows of another department read as one line. A text (an
+    upload job's own failure, or a job stored before problems were structured) stays as is.
+
+    For pages only: the command and ImportResult keep one `sheet, row, column` per problem.
+    """
+    groups: dict[tuple, list[int]] = {}
+    lines: list[tuple | str] = []
+    for problem in problems:
+        if isinstance(problem, str):
+            lines.append(problem)
+            continue
+        key = (problem.sheet, problem.column, problem.message)
+        if key not in groups:
+            groups[key] = []
+            lines.append(key)
+        if problem.row is not None:
+            groups[key].append(problem.row)
+    shown = []
+    for line in lines:
+        if isinstance(line, str):
+            shown.append(line)
+            continue
+        sheet, column, message = line
+        parts = [sheet or "文件"]
+        if groups[line]:
+            parts.append(row_ranges(groups[line]))
+        if column:
+            parts.append(column)
+        shown.append(f"{', '.join(parts)}: {message}")
+    return shown
 
 
 class ImportRefused(Exception):
@@ -301,6 +380,9 @@ class ImportResult:
     # Seconds spent validating (reads only) and writing (the one transaction, lock held).
     validate_seconds: float = 0.0
     write_seconds: float = 0.0
+    # The first SAMPLE_LIMIT rows created and updated of each kind of data, for the preview:
+    # {"entity", "action" ("created"/"updated"), "label", "changes": [[field, old, new]]}.
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -318,6 +400,21 @@ class ImportResult:
         return f"{prefix}：" + ("；".join(parts) if parts else "没有数据行")
 
 
+CREATED = "created"
+UPDATED = "updated"
+
+
+@dataclass
+class Sample:
+    """A row created or updated by the import, described once the writes are done."""
+
+    entity: str
+    action: str
+    instance: Any
+    # (field name, stored value, imported value); the stored value is None for a new row.
+    changes: list[tuple[str, Any, Any]]
+
+
 class ImportContext:
     """State shared by the sheets of one import: who imports, problems, counts, lookups."""
 
@@ -326,6 +423,8 @@ class ImportContext:
         self.dry_run = dry_run
         self.problems: list[Problem] = []
         self.counts: Counter = Counter()
+        self.samples: list[Sample] = []
+        self._sampled: Counter = Counter()
         self._allowed: dict[str, set[int] | None] = {}
         self.cache: dict[str, Any] = {}
         self.sheets_present: set[str] = set()
@@ -365,6 +464,87 @@ class ImportContext:
 
     def count(self, entity: str, action: str, n: int = 1) -> None:
         self.counts[(entity, action)] += n
+
+    def wants_sample(self, entity: str, action: str) -> bool:
+        return self._sampled[(entity, action)] < SAMPLE_LIMIT
+
+    def add_sample(
+        self, entity: str, action: str, instance: Any, changes: list[tuple[str, Any, Any]]
+    ) -> None:
+        """Keep a created or updated row for the preview (the first SAMPLE_LIMIT of each)."""
+        if self.wants_sample(entity, action):
+            self._sampled[(entity, action)] += 1
+            self.samples.append(Sample(entity, action, instance, changes))
+
+
+def sample_value(value: Any) -> str:
+    """A value as the preview shows it: 是/否, exact decimals, ISO dates, short texts."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" if value.is_finite() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "、".join(sample_value(item) for item in value)
+    text = str(value)
+    if len(text) > SAMPLE_TEXT_LIMIT:
+        text = text[: SAMPLE_TEXT_LIMIT - 1] + "…"
+    return text
+
+
+def describe_samples(samples: Collection[Sample]) -> list[dict[str, Any]]:
+    """The samples as JSON for ImportResult, inside the write transaction (a dry run's rows
+    still exist). Each is labelled with its model's str(); a changed relation is named by
+    the related row's str(). A few queries in all, however many rows were written."""
+    instances: dict[type, list[Any]] = defaultdict(list)
+    related: dict[type, set[Any]] = defaultdict(set)
+    for sample in samples:
+        model = type(sample.instance)
+        instances[model].append(sample.instance)
+        for name, old, new in sample.changes:
+            target = model._meta.get_field(name)
+            if target.is_relation:
+                related[target.related_model].update(pk for pk in (old, new) if pk is not None)
+    for model, objects in instances.items():
+        # str() of a row may name a related row (部门预算 names its department): fetched for
+        # all samples of the model at once.
+        relations = [f.name for f in model._meta.concrete_fields if f.many_to_one]
+        prefetch_related_objects(objects, *relations)
+    names = {
+        model: {pk: str(obj) for pk, obj in model._default_manager.in_bulk(pks).items()}
+        for model, pks in related.items()
+    }
+
+    def shown(model, name: str, value: Any) -> str:
+        target = model._meta.get_field(name)
+        if target.is_relation and value is not None:
+            return names[target.related_model].get(value, str(value))
+        if isinstance(target, MoneyField) and isinstance(value, Decimal):
+            return format_money(value)
+        return sample_value(value)
+
+    described = []
+    for sample in samples:
+        model = type(sample.instance)
+        described.append(
+            {
+                "entity": sample.entity,
+                "action": sample.action,
+                "label": sample_value(str(sample.instance)),
+                "changes": [
+                    [
+                        str(model._meta.get_field(name).verbose_name),
+                        "" if sample.action == CREATED else shown(model, name, old),
+                        shown(model, name, new),
+                    ]
+                    for name, old, new in sample.changes
+                ],
+            }
+        )
+    return described
 
 
 def sheet_classes() -> list[type[Sheet]]:
@@ -506,8 +686,11 @@ def _forget_queries() -> None:
         reset_queries()
 
 
-def _write(ctx: ImportContext, spooled: list[tuple[Sheet, Spool]], *, dry_run: bool) -> None:
-    """Write the validated records in one short transaction (rolled back on a dry run).
+def _write(
+    ctx: ImportContext, spooled: list[tuple[Sheet, Spool]], *, dry_run: bool
+) -> list[dict[str, Any]]:
+    """Write the validated records in one short transaction (rolled back on a dry run);
+    returns the described samples of what was (or would be) written.
 
     On SQLite the transaction takes the write lock at its start (transaction_mode IMMEDIATE),
     so it waits at most the busy timeout for another writer and then reports DATABASE_BUSY.
@@ -519,12 +702,15 @@ def _write(ctx: ImportContext, spooled: list[tuple[Sheet, Spool]], *, dry_run: b
                     sheet.write(chunk)
                     _forget_queries()
                 sheet.finish()
+            described = describe_samples(ctx.samples)
             if ctx.problems or dry_run:
                 transaction.set_rollback(True)
     except OperationalError as exc:
         if not is_database_busy(exc):
             raise
         ctx.add_problem(Problem(None, None, None, DATABASE_BUSY))
+        return []
+    return described
 
 
 def run_import(
@@ -577,7 +763,8 @@ def run_import(
         result.validate_seconds = time.perf_counter() - started
         if not ctx.problems:
             started = time.perf_counter()
-            _write(ctx, spooled, dry_run=dry_run)
+            samples = _write(ctx, spooled, dry_run=dry_run)
+            result.samples = [] if ctx.problems else samples
             result.write_seconds = time.perf_counter() - started
     finally:
         workbook.close()

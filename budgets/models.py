@@ -515,7 +515,11 @@ class ImportJob(models.Model):
     summary = models.TextField("结果摘要", blank=True, default="")
     # [[entity, action, n], ...] from ImportResult.counts, for the preview table.
     counts = models.JSONField("数量", default=list, blank=True)
+    # Problem.as_json() dicts, one per problem (a text: the job's own failure, or a job stored
+    # before problems were structured); the page groups them (importer.group_problems).
     problems = models.JSONField("问题", default=list, blank=True)
+    # ImportResult.samples: the first rows created and updated of each kind, for the preview.
+    samples = models.JSONField("样例", default=list, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)

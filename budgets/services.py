@@ -385,6 +385,7 @@ def import_job_confirm(*, job: ImportJob, user: User) -> bool:
         summary="",
         counts=[],
         problems=[],
+        samples=[],
         started_at=None,
         finished_at=None,
     )
@@ -472,7 +473,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         return None
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     path = import_job_path(job)
-    problems: list[str] = []
+    # Problem.as_json() dicts from the import, or one text when the job itself failed.
+    problems: list[dict | str] = []
     result = None
     if not path.is_file():
         problems = [IMPORT_FILE_MISSING]
@@ -489,14 +491,25 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             problems = [IMPORT_CRASHED]
         _progress_path(job).unlink(missing_ok=True)
     if result is not None:
-        problems = [str(problem) for problem in result.problems]
+        problems = [problem.as_json() for problem in result.problems]
         job.summary = result.summary() if result.ok else ""
         job.counts = [[entity, action, n] for (entity, action), n in result.counts.items()]
+        job.samples = result.samples
         job.rows_done = result.rows
     job.problems = problems
     job.status = ImportJob.Status.FAILED if problems else ImportJob.Status.DONE
     job.finished_at = timezone.now()
-    job.save(update_fields=["summary", "counts", "rows_done", "problems", "status", "finished_at"])
+    job.save(
+        update_fields=[
+            "summary",
+            "counts",
+            "samples",
+            "rows_done",
+            "problems",
+            "status",
+            "finished_at",
+        ]
+    )
     return job
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("payments/<int:pk>/edit/", payments.payment_edit, name="payment_edit"),
     path("payments/<int:pk>/delete/", payments.payment_delete_view, name="payment_delete"),
     path("import/", imports.import_upload, name="import_upload"),
+    path("import/template/", imports.import_template, name="import_template"),
     path("import/<uuid:token>/", imports.import_job, name="import_job"),
     path("import/<uuid:token>/confirm/", imports.import_confirm, name="import_confirm"),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, is_dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import date
@@ -16,7 +16,15 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from . import divisions
 from .access import covers_division, is_admin, is_reviewer
 from .choices import AdjustmentKind, ProjectType
-from .importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
+from .importer import (
+    CREATED,
+    NO_PERMISSION_DEPARTMENT,
+    UPDATED,
+    Column,
+    ImportContext,
+    Row,
+    Sheet,
+)
 from .models import Adjustment, Department, DepartmentBudget, Division, Payment, Project, Unit
 from .rates import format_money
 
@@ -308,23 +316,41 @@ def upsert(
     *,
     create_only: dict[Any, dict[str, Any]] | None = None,
     touched: set[Any] | None = None,
+    hidden: Collection[str] = (),
 ) -> dict[Any, Any]:
     """Create the missing rows, update the changed ones; returns every instance by key.
 
     `create_only` holds values used only when a row is new (e.g. an indicator's position);
     `touched` collects the keys that were created or updated. Every write goes into the
-    audit trail with the importing user.
+    audit trail with the importing user. The first rows created and updated are kept as the
+    preview's samples (ImportContext.add_sample): a new row with its values (relations and
+    empty cells left out: its label names it), a changed row with each changed field's old
+    and new value; `hidden` fields (derived from another, such as a parsed target's parts)
+    are not shown.
     """
     to_create, to_update, fields = [], [], set()
+    created_values = []
     result = {}
     for key, values in incoming.items():
         instance = existing.get(key)
         if instance is None:
             instance = model(**values, **(create_only or {}).get(key, {}))
             to_create.append(instance)
+            created_values.append(values)
         else:
             changed = [name for name, value in values.items() if getattr(instance, name) != value]
             if changed:
+                if ctx.wants_sample(entity, UPDATED):
+                    ctx.add_sample(
+                        entity,
+                        UPDATED,
+                        instance,
+                        [
+                            (name, getattr(instance, name), values[name])
+                            for name in changed
+                            if name not in hidden
+                        ],
+                    )
                 for name in changed:
                     setattr(instance, name, values[name])
                 fields.update(changed)
@@ -339,6 +365,17 @@ def upsert(
     if to_create:
         bulk_create_with_history(to_create, model, batch_size=500, default_user=ctx.user)
         ctx.count(entity, "created", len(to_create))
+        for instance, values in zip(to_create, created_values, strict=True):
+            if not ctx.wants_sample(entity, CREATED):
+                break
+            shown = [
+                (name, None, value)
+                for name, value in values.items()
+                if name not in hidden
+                and value not in (None, "", [])
+                and not model._meta.get_field(name).is_relation
+            ]
+            ctx.add_sample(entity, CREATED, instance, shown)
     if to_update:
         bulk_update_with_history(
             to_update, model, sorted(fields), batch_size=500, default_user=ctx.user

@@ -1,8 +1,12 @@
-"""What every xlsx the system writes shares: text cells stay text."""
+"""What every xlsx the system writes shares: text cells stay text; drop-down lists on cells."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from openpyxl.cell.cell import Cell
+from openpyxl.worksheet.datavalidation import DataValidation
 
 
 def as_text(cell: Cell) -> Cell:
@@ -15,3 +19,43 @@ def as_text(cell: Cell) -> Cell:
     if isinstance(cell.value, str):
         cell.data_type = "s"
     return cell
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A drop-down list Excel offers on some cells, with the hint shown when one is selected.
+
+    The list only helps typing: any other text is still accepted (no error alert), because
+    the importer takes more than the listed words (`达成（90%）`, `【经费保障】资金未到位`) and
+    is the one that judges a value.
+    """
+
+    options: tuple[str, ...]
+    title: str = ""  # Excel shows at most 32 characters
+    hint: str = ""  # and at most 255
+
+    def validation(self, sqref: str) -> DataValidation:
+        # A literal list is one quoted, comma-separated formula of at most 255 characters.
+        return DataValidation(
+            type="list",
+            formula1='"' + ",".join(self.options) + '"',
+            allow_blank=True,
+            showErrorMessage=False,
+            showInputMessage=bool(self.hint),
+            promptTitle=self.title or None,
+            prompt=self.hint or None,
+            sqref=sqref,
+        )
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A cell value written with a drop-down list on its cell (budgets.exporter.append_sheet)."""
+
+    value: Any
+    choices: Choices
+
+
+def offer(value: Any, choices: Choices | None) -> Any:
+    """The value with its drop-down list, or the bare value when there is none."""
+    return value if choices is None else Offered(value, choices)

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from budgets import views as budget_views
+from budgets.views.accounts import LogoutView
 
 admin.site.site_header = "预算绩效目标跟踪系统 · 管理后台"
 admin.site.site_title = "预算绩效目标跟踪系统"
@@ -14,13 +15,14 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("", budget_views.home, name="home"),
     path("healthz", budget_views.health, name="health"),
+    path("favicon.ico", budget_views.favicon, name="favicon"),
     path("budgets/", include("budgets.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("tracking/", include("tracking.urls")),
     path("performance/", include("performance.urls")),

@@ -32,7 +32,7 @@ from .department import computed_metric
 from .models import DepartmentGoal, DepartmentIndicator
 from .services import INDICATOR_WEIGHT_INVALID, WEIGHT_MAX
 from .values import ValueError_, excel_cell_text, format_decimal, parse_target
-from .workbook import WEIGHT_NOT_POSITIVE, normalize_level1
+from .workbook import TARGET_PARTS, WEIGHT_NOT_POSITIVE, normalize_level1
 
 DEPARTMENT_INDICATOR = "部门整体目标"
 DEPARTMENT_GOAL = "部门年度目标"
@@ -217,6 +217,8 @@ class DepartmentIndicatorSheet(Sheet):
             existing,
             incoming,
             create_only=positions,
+            # The metric follows from the name: the preview shows what the row says.
+            hidden=(*TARGET_PARTS, "metric"),
         )
 
 

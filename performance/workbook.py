@@ -22,6 +22,8 @@ WEIGHT_NOT_POSITIVE = "权重应为正数，不能是“{value}”"
 TARGETS_LOCKED = "项目“{code}”的绩效自评已提交，绩效目标已锁定：不能{what}该指标"
 # The fields of an indicator that a row sets (its position is kept when it is corrected).
 ROW_FIELDS = ("level2", "raw", "kind", "comparator", "value", "upper", "unit", "weight", "note")
+# The parts parsed from 指标值 (raw): the import preview shows 指标值 only.
+TARGET_PARTS = ("kind", "comparator", "value", "upper", "unit")
 
 
 @dataclass
@@ -170,7 +172,15 @@ class IndicatorSheet(Sheet):
             incoming[key] = {"project_id": key[0], "level1": r.level1, "name": r.name, **values}
             # An indicator that is only being corrected keeps its place in the table.
             positions[key] = {"position": r.fields["position"]}
-        upsert(self.ctx, Indicator, INDICATOR, existing, incoming, create_only=positions)
+        upsert(
+            self.ctx,
+            Indicator,
+            INDICATOR,
+            existing,
+            incoming,
+            create_only=positions,
+            hidden=TARGET_PARTS,
+        )
 
 
 def export_rows(

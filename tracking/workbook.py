@@ -16,8 +16,16 @@ from simple_history.utils import bulk_create_with_history
 from budgets.access import STATEMENTS
 from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Row, Sheet
 from budgets.workbook import UNKNOWN_PROJECT, ProjectRef, lookups, upsert
+from budgets.xlsx import Choices, offer
 from performance.models import Indicator
-from performance.values import ValueError_, excel_cell_text, parse_actual
+from performance.values import (
+    QUALITATIVE,
+    RELATIVE,
+    TIERS,
+    ValueError_,
+    excel_cell_text,
+    parse_actual,
+)
 from performance.workbook import UNKNOWN_LEVEL1, declared_indicators, normalize_level1
 
 from .choices import EDITABLE_STATUSES, CauseCategory, Stage
@@ -312,8 +320,48 @@ class ActualSheet(Sheet):
         reports_recompute(Report.objects.filter(pk__in=self.touched).select_related("project"))
 
 
+# The downloaded sheet shows each indicator's target beside its name; the importer ignores
+# the column (extra columns are ignored), so a filled sheet uploads back as it is.
+TARGET_COLUMN = "指标值"
+SHEET_HEADER = [
+    "项目编码",
+    "一级指标",
+    "三级指标",
+    TARGET_COLUMN,
+    "阶段",
+    "截至日期",
+    "实际完成值",
+    "全年预计完成值",
+    "偏差原因",
+    "改进措施",
+]
+
+# Drop-down lists of the value cells: offered, never enforced (showErrorMessage off), since
+# the importer also takes a tier with its percentage and a relative indicator's two years.
+TIER_CHOICES = {
+    QUALITATIVE: Choices(
+        TIERS,
+        "定性指标",
+        "选择“达成”“部分达成”或“未达成”；可附得分比例，如“达成（90%）”。",
+    ),
+    RELATIVE: Choices(
+        TIERS,
+        "与上年比较的指标",
+        "选择“达成”“部分达成”或“未达成”，或写明两年的数值，如“上年95%，本年97%”。",
+    ),
+}
+# 偏差原因 stays free text: the list only starts it with a category, typed on after it.
+CAUSE_CHOICES = Choices(
+    tuple(f"【{category}】" for category in CauseCategory.values),
+    "偏差原因",
+    "可从列表选择类别，再双击单元格（或按F2）在类别后接着填写原因，"
+    "如“【经费保障】资金未到位”；也可直接填写，不带类别。",
+)
+
+
 def _sheet_rows(rounds: list[Round], indicators: list[Indicator], skip=None) -> Iterator[list]:
-    """Rows of 实际完成 for the rounds and indicators, pre-filled with what is stored."""
+    """Rows of 实际完成 for the rounds and indicators, pre-filled with what is stored
+    (in the order of SHEET_HEADER, with their drop-down lists)."""
     lines = {
         (line.report.round_id, line.indicator_id): line
         for line in ReportIndicator.objects.filter(
@@ -325,6 +373,7 @@ def _sheet_rows(rounds: list[Round], indicators: list[Indicator], skip=None) -> 
     for i in indicators:
         by_division.setdefault(i.project.department.division_id, []).append(i)
     for round_ in rounds:
+        monitoring = round_.stage == Stage.MONITORING
         for i in by_division.get(round_.division_id, []):
             line = lines.get((round_.pk, i.pk))
             if line is None and not round_.is_open:
@@ -333,20 +382,23 @@ def _sheet_rows(rounds: list[Round], indicators: list[Indicator], skip=None) -> 
                 continue
             cause = ""
             if line is not None:
-                if round_.stage == Stage.MONITORING:
+                if monitoring:
                     prefix = f"【{line.cause_category}】" if line.cause_category else ""
                     cause = prefix + line.cause
                 else:
                     cause = line.explanation
+            tiers = TIER_CHOICES.get(i.kind)
+            # 全年预计完成值 and the cause category belong to monitoring only.
             yield [
                 i.project.code,
                 i.level1,
                 i.name,
+                i.raw,
                 round_.stage,
                 round_.as_of,
-                line.actual_raw if line else "",
-                line.expected_raw if line else "",
-                cause,
+                offer(line.actual_raw if line else "", tiers),
+                offer(line.expected_raw if line else "", tiers if monitoring else None),
+                offer(cause, CAUSE_CHOICES if monitoring else None),
                 line.measure if line else "",
             ]
 
@@ -366,7 +418,7 @@ def export_rows(
     rounds = list(Round.objects.filter(year=year).order_by("as_of", "stage"))
     yield (
         ActualSheet.name,
-        [c.name for c in ActualSheet.columns],
+        SHEET_HEADER,
         _sheet_rows(rounds, _indicators_of(projects)),
     )
 
@@ -381,6 +433,6 @@ def round_sheet_rows(round_: Round, projects) -> tuple[str, list, Iterator[list]
     )
     return (
         ActualSheet.name,
-        [c.name for c in ActualSheet.columns],
+        SHEET_HEADER,
         _sheet_rows([round_], _indicators_of(projects), lambda _r, i: i.project_id in locked),
     )

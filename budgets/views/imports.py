@@ -8,9 +8,12 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms import ImportUploadForm
+from ..import_template import TEMPLATE_FILENAME, template_workbook
+from ..importer import CREATED, SAMPLE_LIMIT, Problem, group_problems
 from ..models import ImportJob
 from ..services import (
     import_job_confirm,
@@ -23,6 +26,7 @@ from .common import percent_css
 
 IMPORT_NOT_CONFIRMABLE = "该文件未通过校验或已导入，不能再次确认"
 IMPORT_STARTED = "已开始导入，完成后本页显示结果"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,6 +45,39 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "budgets/import_upload.html", {"form": form, "jobs": jobs})
 
 
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    """下载导入模板: every sheet's headers and an example row, straight as an attachment."""
+    response = HttpResponse(template_workbook(), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, TEMPLATE_FILENAME)
+    return response
+
+
+def _problem_lines(stored: list[Any]) -> list[str]:
+    """A job's problems, one line per sheet, column and message (rows listed together)."""
+    return group_problems(
+        Problem.from_json(item) if isinstance(item, dict) else str(item) for item in stored
+    )
+
+
+def _sample_sections(job: ImportJob, counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """Per kind of data, in the counts' order: the sample rows and how many are not shown."""
+    sections = []
+    for entity, n in counts.items():
+        rows = [s for s in job.samples if s.get("entity") == entity]
+        if not rows:
+            continue
+        created = sum(1 for s in rows if s.get("action") == CREATED)
+        sections.append(
+            {
+                "entity": entity,
+                "rows": rows,
+                "more": n["created"] - created + n["updated"] - (len(rows) - created),
+            }
+        )
+    return sections
+
+
 def _job_context(job: ImportJob) -> dict[str, Any]:
     rows_done = import_job_rows_done(job)
     percent = None
@@ -57,6 +94,9 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
         "percent": percent,
         "percent_css": percent_css(percent),
         "counts": table,
+        "samples": _sample_sections(job, table) if job.status == ImportJob.Status.DONE else [],
+        "sample_limit": SAMPLE_LIMIT,
+        "problem_lines": _problem_lines(job.problems),
         "interrupted": import_job_interrupted(job),
         "polling": not job.finished and not import_job_interrupted(job),
     }

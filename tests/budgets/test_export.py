@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from openpyxl.utils import get_column_letter
 
 from budgets.divisions import BAD_CODE
 from budgets.export import build_export
-from budgets.exporter import write_workbook
+from budgets.exporter import AMOUNT_FORMAT, column_width, write_workbook
 from budgets.importer import run_import
 from budgets.models import (
     Adjustment,
@@ -368,6 +369,36 @@ def test_the_xlsx_export_re_imports_to_the_same_data(tmp_path):
     # Exporting again gives the same rows (a second round trip changes nothing either).
     again = run_import(exported)
     assert {action for _, action in again.counts} == {"unchanged"}
+
+
+@pytest.mark.django_db
+def test_every_exported_sheet_keeps_its_header_in_view_and_shows_amounts_exactly(
+    year_2024, tmp_path
+):
+    PaymentFactory(
+        project=None, department=Department.objects.get(code="309"), amount=D("0.000001")
+    )
+    exported = tmp_path / "export.xlsx"
+    write_workbook(exported, year=2024)
+    book = openpyxl.load_workbook(exported)
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        header = next(sheet.iter_rows(max_row=1, values_only=True))
+        for index, title in enumerate(header, start=1):
+            width = sheet.column_dimensions[get_column_letter(index)].width
+            assert width == column_width(title), (sheet.title, title)
+    assert column_width("项目名称") == 36
+    assert column_width("三公经费预算") == 16  # six Chinese characters, two units each, + 4
+    amounts = [row[3] for row in book["支出"].iter_rows(min_row=2)]
+    assert {cell.number_format for cell in amounts} == {AMOUNT_FORMAT} == {"#,##0.00####"}
+    assert D("0.000001") in {D(str(cell.value)) for cell in amounts}
+    assert book["项目"]["I2"].number_format == AMOUNT_FORMAT
+    # Years and codes keep their formats: only amounts are shown with decimals.
+    assert book["项目"]["A2"].number_format == "General"
+    assert book["项目"]["F2"].number_format == "@"
+    result = run_import(exported, dry_run=True)
+    assert result.ok, [str(p) for p in result.problems]
+    assert {action for _, action in result.counts} == {"unchanged"}
 
 
 @pytest.mark.django_db

@@ -18,9 +18,11 @@ from budgets.importer import (
     FILE_EXPANDS_TOO_MUCH,
     FILE_NOT_XLSX,
     FILE_TOO_LARGE,
+    MAX_LISTED_RUNS,
     MISSING_COLUMN,
     MUST_NOT_BE_NEGATIVE,
     NO_KNOWN_SHEETS,
+    NO_PERMISSION_DEPARTMENT,
     NOT_A_DATE,
     NOT_A_NUMBER,
     NOT_A_YEAR,
@@ -32,6 +34,8 @@ from budgets.importer import (
     ImportContext,
     Problem,
     Row,
+    group_problems,
+    row_ranges,
     run_import,
     sheet_classes,
 )
@@ -455,4 +459,71 @@ def test_a_long_code_saved_as_a_number_is_refused_rather_than_imported_wrong(db,
     value = f"{float(410702220000000012237):.0f}"
     assert [str(p) for p in result.problems] == [
         f"项目, 第2行, 项目编码: {NUMBER_LOST_DIGITS.format(value=value)}"
+    ]
+
+
+# --- problems that repeat: one line on the pages, one line each in the contract ----------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "shown"),
+    [
+        ([7], "第7行"),
+        ([2, 3], "第2、3行"),
+        ([9, 2, 3, 4, 5], "第2–5、9行"),
+        ([2, 3, 4, 6, 7, 10, 11, 12, 13], "第2–4、6、7、10–13行"),
+        ([5, 5, 6, 7], "第5–7行"),
+    ],
+)
+def test_rows_are_listed_with_runs_compressed(rows, shown):
+    assert row_ranges(rows) == shown
+
+
+def test_a_long_row_list_is_cut_and_counted():
+    rows = list(range(2, 162, 2))  # 80 rows, none next to another
+    listed = "、".join(str(n) for n in rows[:MAX_LISTED_RUNS])
+    assert row_ranges(rows) == f"第{listed}行等80行"
+
+
+def test_problems_with_the_same_sheet_column_and_message_become_one_line():
+    foreign = NO_PERMISSION_DEPARTMENT.format(code="044")
+    problems = [Problem("支出", n, "部门编码", foreign) for n in (2, 3, 4, 5)]
+    problems.insert(2, Problem("支出", 4, "金额", NOT_A_NUMBER.format(value="x")))
+    problems += [
+        Problem("支出", 9, "部门编码", foreign),
+        Problem("项目", 9, "部门编码", foreign),
+        Problem(None, None, None, FILE_EMPTY),
+        "导入过程中发生内部错误",
+    ]
+    assert group_problems(problems) == [
+        f"支出, 第2–5、9行, 部门编码: {foreign}",
+        f"支出, 第4行, 金额: {NOT_A_NUMBER.format(value='x')}",
+        f"项目, 第9行, 部门编码: {foreign}",
+        f"文件: {FILE_EMPTY}",
+        "导入过程中发生内部错误",
+    ]
+
+
+def test_a_problem_reads_back_from_its_json():
+    problem = Problem("支出", 12, "金额", NOT_A_NUMBER.format(value="x"))
+    assert Problem.from_json(problem.as_json()) == problem
+    assert Problem.from_json(Problem(None, None, None, FILE_EMPTY).as_json()).row is None
+
+
+def test_the_result_and_the_command_keep_one_line_per_problem(tmp_path, alice, department_b):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    rows = [payment_row(f"记-{n}", "2024-03-01", 1, department="044") for n in range(80)]
+    path = make_workbook(tmp_path / "p.xlsx", {"支出": [PAYMENT_HEADER, *rows]})
+    foreign = NO_PERMISSION_DEPARTMENT.format(code="044")
+    expected = [f"支出, 第{n}行, 部门编码: {foreign}" for n in range(2, 82)]
+    assert messages(run_import(path, user=alice)) == expected
+    err = StringIO()
+    with pytest.raises(CommandError, match="共80个问题"):
+        call_command("import_workbook", str(path), "--user", "alice", stderr=err)
+    assert err.getvalue().splitlines() == expected
+    assert group_problems(run_import(path, user=alice).problems) == [
+        f"支出, 第2–81行, 部门编码: {foreign}"
     ]

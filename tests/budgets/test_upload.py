@@ -175,7 +175,8 @@ def test_staff_importing_another_departments_rows_see_the_problem_and_nothing_is
     before = data_state()
     response = client.post(UPLOAD, {"file": upload_of(path)}, follow=True)
     html = response.content.decode()
-    assert f"项目, 第2行, 部门编码: {NO_PERMISSION_DEPARTMENT.format(code='044')}" in html
+    # Both project rows name department 044: one line lists them.
+    assert f"项目, 第2、3行, 部门编码: {NO_PERMISSION_DEPARTMENT.format(code='044')}" in html
     assert "确认导入" not in html
     assert data_state() == before
     job = ImportJob.objects.get()
@@ -398,3 +399,120 @@ def test_cleanup_leaves_a_running_import_alone(alice, tmp_path, settings):
     )
     assert services.import_files_cleanup() == 0
     assert services.import_job_path(job).exists()
+
+
+# --- problems that repeat, what will change, the template ------------------------------------
+
+
+def test_repeated_problems_read_as_one_line_naming_the_rows(client_of, alice, unit_b, tmp_path):
+    rows = [payment_row(f"记-{n}", "2024-03-01", 1, department="044") for n in range(80)]
+    rows[7][3] = "x"  # row 9: a bad amount as well
+    path = make_workbook(tmp_path / "p.xlsx", {"支出": [PAYMENT_HEADER, *rows]})
+    client = client_of(alice)
+    client.post(UPLOAD, {"file": upload_of(path)})
+    job = ImportJob.objects.get()
+    # Stored one per problem, as the contract lists them; grouped only on the page.
+    assert len(job.problems) == 80
+    assert job.problems[0] == {
+        "sheet": "支出",
+        "row": 2,
+        "column": "部门编码",
+        "message": NO_PERMISSION_DEPARTMENT.format(code="044"),
+    }
+    html = job_html(client, job)
+    assert (
+        re.findall(r'<ul class="errorlist problems">(.*?)</ul>', html, re.S)[0].count("<li>") == 2
+    )
+    foreign = NO_PERMISSION_DEPARTMENT.format(code="044")
+    assert f"<li>支出, 第2–8、10–81行, 部门编码: {foreign}</li>" in html
+    assert "<li>支出, 第9行, 金额: “x”不是有效的数字</li>" in html
+    assert "共80个问题" in html
+
+
+def test_a_job_stored_with_text_problems_still_shows_them(client_of, alice):
+    job = ImportJob.objects.create(
+        file="imports/x.xlsx",
+        user=alice,
+        status=ImportJob.Status.FAILED,
+        problems=["支出, 第2行, 金额: 旧的问题", "支出, 第3行, 金额: 旧的问题"],
+    )
+    html = job_html(client_of(alice), job)
+    assert "<li>支出, 第2行, 金额: 旧的问题</li><li>支出, 第3行, 金额: 旧的问题</li>" in html
+
+
+def test_the_preview_lists_the_rows_it_will_create_and_update(client_of, alice, unit_a, tmp_path):
+    client = client_of(alice)
+    client.post(UPLOAD, {"file": upload_of(good_workbook(tmp_path))})
+    client.post(reverse("budgets:import_confirm", args=[ImportJob.objects.get().token]))
+    changed = make_workbook(
+        tmp_path / "changed.xlsx",
+        {
+            "项目": [
+                PROJECT_HEADER,
+                project_row("P-1", initial=120),
+                project_row("P-2", initial=Decimal("20.5")),
+            ],
+            "支出": [
+                PAYMENT_HEADER,
+                payment_row("记-1", "2024-03-01", 5, project="P-1"),
+                payment_row("记-2", "2024-04-01", "7.25", project="P-1", summary="四月拨款"),
+            ],
+        },
+    )
+    before = data_state()
+    client.post(UPLOAD, {"file": upload_of(changed)})
+    job = ImportJob.objects.latest("created_at")
+    assert job.dry_run and job.status == ImportJob.Status.DONE
+    assert [(s["entity"], s["action"], s["label"]) for s in job.samples] == [
+        ("项目", "updated", "项目P-1（P-1）"),
+        ("支出", "created", "记-2"),
+    ]
+    html = re.sub(r"\s+", " ", job_html(client, job))
+    assert data_state() == before
+    assert "<h3>项目：将写入的数据</h3>" in html and "<h3>支出：将写入的数据</h3>" in html
+    assert "<td>将更新</td><td>项目P-1（P-1）</td>" in html
+    assert "<li>年初预算（万元）：100.00 → 120.00</li>" in html
+    assert "<td>将新增</td><td>记-2</td>" in html
+    assert "<li>金额（万元）：7.25</li>" in html and "<li>摘要：四月拨款</li>" in html
+
+    client.post(reverse("budgets:import_confirm", args=[job.token]))
+    job.refresh_from_db()
+    assert not job.dry_run
+    assert [s["label"] for s in job.samples] == ["项目P-1（P-1）", "记-2"]
+    html = re.sub(r"\s+", " ", job_html(client, job))
+    assert "<td>更新</td><td>项目P-1（P-1）</td>" in html
+
+
+def test_the_preview_says_how_many_rows_it_does_not_list(client_of, alice, unit_a, tmp_path):
+    from budgets.importer import SAMPLE_LIMIT
+
+    rows = [payment_row(f"记-{n}", "2024-03-01", 1) for n in range(SAMPLE_LIMIT + 3)]
+    path = make_workbook(tmp_path / "p.xlsx", {"支出": [PAYMENT_HEADER, *rows]})
+    client = client_of(alice)
+    client.post(UPLOAD, {"file": upload_of(path)})
+    html = job_html(client, ImportJob.objects.get())
+    assert html.count("<td>将新增</td>") == SAMPLE_LIMIT
+    assert f"每类新增、更新各列出前{SAMPLE_LIMIT}条，另有3条未列出。" in html
+
+
+def test_the_upload_page_links_the_template_which_downloads_at_once(client_of, alice):
+    import openpyxl
+
+    client = client_of(alice)
+    link = reverse("budgets:import_template")
+    assert f'<a class="button" href="{link}" download>下载导入模板</a>' in (
+        client.get(UPLOAD).content.decode()
+    )
+    response = client.get(link)
+    assert response.status_code == 200 and response["Content-Type"] == XLSX
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "filename*=utf-8''%E6%A0%87%E5%87%86" in response["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    for cls in sheet_classes():
+        assert [cell.value for cell in book[cls.name][1]] == [c.name for c in cls.columns]
+    assert client.post(link).status_code == 405
+
+
+def test_anonymous_visitors_cannot_download_the_template(client, db):
+    response = client.get(reverse("budgets:import_template"))
+    assert response.status_code == 302 and "/login/" in response["Location"]

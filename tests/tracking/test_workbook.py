@@ -11,9 +11,11 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl.utils import get_column_letter
 
 from budgets.importer import NO_PERMISSION_DEPARTMENT, run_import
 from budgets.models import WarningSettings
+from performance.values import QUALITATIVE, RELATIVE
 from tests.budgets.workbooks import (
     FORMULA_INDICATOR_NAME,
     FORMULA_MEASURE,
@@ -25,7 +27,13 @@ from tracking.choices import ReportStatus, Stage
 from tracking.models import Report, ReportIndicator, Round
 from tracking.services import report_save, report_submit, round_close
 from tracking.views.rounds import SHEET_IMPORTED, SHEET_ONLY_ACTUAL
-from tracking.workbook import REPORT_LOCKED, ROUND_IS_CLOSED, ROUND_NOT_OPENED
+from tracking.workbook import (
+    CAUSE_CHOICES,
+    REPORT_LOCKED,
+    ROUND_IS_CLOSED,
+    ROUND_NOT_OPENED,
+    TIER_CHOICES,
+)
 
 from .season import (
     ON_TRACK,
@@ -44,6 +52,7 @@ HEADER = [
     "项目编码",
     "一级指标",
     "三级指标",
+    "指标值",
     "阶段",
     "截至日期",
     "实际完成值",
@@ -53,12 +62,27 @@ HEADER = [
 ]
 
 
-def download(client, round_: Round, **params) -> list[list]:
+def download_file(client, round_: Round, **params) -> bytes:
     response = client.get(reverse("tracking:round_sheet_download", args=[round_.pk]), params)
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    sheet = openpyxl.load_workbook(BytesIO(response.content))["实际完成"]
+    return response.content
+
+
+def download(client, round_: Round, **params) -> list[list]:
+    sheet = openpyxl.load_workbook(BytesIO(download_file(client, round_, **params)))["实际完成"]
     return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def drop_downs(sheet) -> dict[str, tuple[list[str], str]]:
+    """{cells: (listed words, hint)} of the sheet's drop-down lists; none may refuse a value."""
+    lists = {}
+    for validation in sheet.data_validations.dataValidation:
+        assert validation.type == "list"
+        assert not validation.showErrorMessage
+        words = validation.formula1.strip('"').split(",")
+        lists[str(validation.sqref)] = (words, validation.prompt)
+    return lists
 
 
 def upload(client, round_: Round, rows: list[list], tmp_path, sheets: dict | None = None):
@@ -72,11 +96,12 @@ def upload(client, round_: Round, rows: list[list], tmp_path, sheets: dict | Non
 def fill(rows: list[list], values: dict[str, tuple]) -> list[list]:
     """Type actual (and expected, cause, measure) values into the rows of named indicators."""
     filled = [rows[0]]
+    first = rows[0].index("实际完成值")
     for row in rows[1:]:
         row = list(row)
         if row[2] in values:
             for offset, value in enumerate(values[row[2]]):
-                row[5 + offset] = value
+                row[first + offset] = value
         filled.append(row)
     return filled
 
@@ -117,9 +142,98 @@ def test_the_download_is_pre_filled_with_every_indicator_of_the_department(
     assert rows[0] == HEADER
     assert [r[2] for r in rows[1:]] == ["参保人员培训人数", "经办服务水平", "参保群众满意度"]
     first = rows[1]
-    assert first[0] == project.code and first[3] == Stage.MONITORING
-    assert first[4] == datetime(2024, 7, 31)
-    assert first[5:] == ["40人", "70人", "【人员保障】讲师不足", "增聘讲师"]
+    assert first[0] == project.code and first[4] == Stage.MONITORING
+    assert first[3] == "≥100人"
+    assert first[5] == datetime(2024, 7, 31)
+    assert first[6:] == ["40人", "70人", "【人员保障】讲师不足", "增聘讲师"]
+
+
+def test_the_download_shows_each_target_with_a_frozen_header_and_readable_columns(
+    client_of, alice, project
+):
+    round_ = monitoring_round()
+    sheet = openpyxl.load_workbook(BytesIO(download_file(client_of(alice), round_)))["实际完成"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert [(r[2], r[3]) for r in rows[1:]] == [
+        ("参保人员培训人数", "≥100人"),
+        ("经办服务水平", "明显提升"),
+        ("参保群众满意度", "≥90%"),
+    ]
+    assert sheet.freeze_panes == "A2"
+    widths = {
+        title: sheet.column_dimensions[get_column_letter(i)].width
+        for i, title in enumerate(HEADER, start=1)
+    }
+    assert widths == {
+        "项目编码": 24,
+        "一级指标": 12,
+        "三级指标": 30,
+        "指标值": 20,
+        "阶段": 10,
+        "截至日期": 12,
+        "实际完成值": 16,
+        "全年预计完成值": 16,
+        "偏差原因": 40,
+        "改进措施": 40,
+    }
+
+
+def test_tier_and_cause_cells_offer_drop_down_lists_in_a_monitoring_sheet(
+    client_of, alice, project
+):
+    indicator(project, "效益指标", "投诉按时办结率", "不低于上年水平", position=4)
+    round_ = monitoring_round()
+    sheet = openpyxl.load_workbook(BytesIO(download_file(client_of(alice), round_)))["实际完成"]
+    # G 实际完成值, H 全年预计完成值, I 偏差原因; row 3 qualitative, row 5 relative.
+    assert drop_downs(sheet) == {
+        "G3 H3": (["达成", "部分达成", "未达成"], TIER_CHOICES[QUALITATIVE].hint),
+        "G5 H5": (["达成", "部分达成", "未达成"], TIER_CHOICES[RELATIVE].hint),
+        "I2:I5": (
+            ["【经费保障】", "【制度保障】", "【人员保障】", "【硬件条件保障】", "【其他】"],
+            CAUSE_CHOICES.hint,
+        ),
+    }
+
+
+def test_a_self_evaluation_sheet_offers_the_tiers_on_the_actual_cells_only(
+    client_of, alice, project
+):
+    round_ = self_evaluation_round()
+    sheet = openpyxl.load_workbook(BytesIO(download_file(client_of(alice), round_)))["实际完成"]
+    # 偏差原因 of a self-evaluation is a free explanation, and there is no expected value.
+    assert drop_downs(sheet) == {
+        "G3": (["达成", "部分达成", "未达成"], TIER_CHOICES[QUALITATIVE].hint)
+    }
+
+
+def test_the_downloaded_file_filled_in_place_uploads_back(client_of, alice, project, tmp_path):
+    round_ = monitoring_round()
+    client = client_of(alice)
+    book = openpyxl.load_workbook(BytesIO(download_file(client, round_)))
+    sheet = book["实际完成"]
+    for cells, values in {
+        "G2:J2": ("40人", "70人", "【人员保障】讲师不足", "增聘讲师"),
+        "G3:H3": ("部分达成", "达成"),
+        "G4:H4": ("92%", "95%"),
+    }.items():
+        for cell, value in zip(sheet[cells][0], values, strict=True):
+            cell.value = value
+    path = tmp_path / "filled.xlsx"
+    book.save(path)
+    response = client.post(
+        reverse("tracking:round_sheet_upload", args=[round_.pk]),
+        {"file": SimpleUploadedFile("filled.xlsx", path.read_bytes())},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert SHEET_IMPORTED.format(summary="导入成功：实际完成 新增3 更新0 未变0") in html
+    line = ReportIndicator.objects.get(indicator__name="参保人员培训人数")
+    assert (line.actual_raw, line.cause_category, line.cause) == ("40人", "人员保障", "讲师不足")
+    assert ReportIndicator.objects.get(indicator__name="经办服务水平").actual_raw == "部分达成"
+    # Downloaded again, the sheet holds what was uploaded: uploading it changes nothing.
+    again = download(client, round_)
+    upload(client, round_, again, tmp_path)
+    assert ReportIndicator.history.count() == 3
 
 
 def test_the_download_writes_texts_that_look_like_formulas_as_text(client_of, alice, project):
@@ -257,7 +371,7 @@ def test_rows_of_an_unopened_or_closed_round_are_refused(client_of, alice, proje
     round_ = monitoring_round()
     client = client_of(alice)
     rows = fill(download(client, round_), {"参保人员培训人数": ("40人", "100人")})
-    unopened = [rows[0], [*rows[1][:4], date(2024, 6, 30), *rows[1][5:]]]
+    unopened = [rows[0], [*rows[1][:5], date(2024, 6, 30), *rows[1][6:]]]
     response = upload(client, round_, unopened, tmp_path)
     message = ROUND_NOT_OPENED.format(
         year=2024, stage=Stage.MONITORING, as_of="2024-06-30", division="410700"
@@ -305,9 +419,13 @@ def test_the_whole_year_export_still_round_trips(alice, project, tmp_path):
     path = tmp_path / "year.xlsx"
     write_workbook(path, year=2024)
     before = database_state()
+    sheet = openpyxl.load_workbook(path)["实际完成"]
+    assert next(sheet.iter_rows(values_only=True)) == tuple(HEADER)
+    assert sheet.freeze_panes == "A2"
     result = run_import(path)
     assert result.ok, result.problems
     assert result.counts[("实际完成", "unchanged")] == 3
+    assert {action for _, action in result.counts} == {"unchanged"}
     # Nothing changed: no new history, no new version.
     after = database_state()
     assert after["tracking.ReportIndicator"] == before["tracking.ReportIndicator"]
