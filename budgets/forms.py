@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from .models import Department
 from .services import validate_amount
 
 AMOUNT_INVALID = "请输入有效的金额（数字，单位万元）"
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 AS_OF_OUTSIDE_YEAR = "截至日期须在所选年度（{year}年）内"
 
 SORTS = {
@@ -71,6 +73,9 @@ class AmountField(forms.DecimalField):
         if isinstance(value, str):
             # "1,200.50" and "1，200.50" are how amounts are usually written.
             value = value.replace(",", "").replace("，", "").replace(" ", "")
+            # Plain decimals only: "1e5", "Infinity" and "NaN" are typing slips, not amounts.
+            if value.strip() and not PLAIN_DECIMAL.fullmatch(value.strip()):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 
@@ -81,6 +86,8 @@ class PaymentForm(forms.Form):
     three_public = forms.BooleanField(label="三公经费", required=False)
     procurement = forms.BooleanField(label="政府采购", required=False)
     summary = forms.CharField(label="摘要", max_length=500, required=False)
+    # Shown (by the view) only when the payment would take 执行数 above 全年预算数.
+    confirm_over_budget = forms.BooleanField(label="确认超预算支出", required=False)
 
 
 class AdjustmentForm(forms.Form):

@@ -36,7 +36,7 @@ from .models import (
     User,
 )
 from .params import FIRST_YEAR, LAST_YEAR, is_plausible
-from .rates import BudgetFigures, round_half_up, time_progress
+from .rates import BudgetFigures, format_money, round_half_up, time_progress
 from .selectors import (
     WarningThresholds,
     department_by_ref,
@@ -135,6 +135,19 @@ DOCUMENT_NUMBER_TAKEN = "调整文号“{number}”在部门“{department}”{y
 VALUE_REQUIRED = "不能为空"
 DATE_OUTSIDE_FISCAL_YEARS = "日期{day}不在可录入的年度范围（{first}—{last}年）内，请检查日期"
 DATE_OUTSIDE_YEAR = "日期{day}不在{year}年度内，请检查日期"
+BUDGET_WOULD_BE_NEGATIVE = (
+    "调整后全年预算数为{adjusted}万元，不能为负数"
+    "（年初预算数{initial}万元，已有调整{existing}万元，本次调整{amount}万元）"
+)
+OVER_BUDGET = (
+    "本次支出后执行数为{executed}万元，超过全年预算数{adjusted}万元"
+    "（剩余预算{remaining}万元，本次支出{amount}万元）；"
+    "如确需超预算支出，请勾选“确认超预算支出”后再保存"
+)
+BUDGET_WOULD_BE_NEGATIVE_AFTER_DELETE = (
+    "删除后全年预算数为{adjusted}万元，不能为负数"
+    "（年初预算数{initial}万元，其余调整{existing}万元）"
+)
 
 # MoneyField keeps 12 integer digits of 万元 (see budgets.fields.MAX_DIGITS).
 MAX_AMOUNT = Decimal("1e12")
@@ -192,6 +205,35 @@ def _project_in_year(project: Project, year: int, department: Department) -> Pro
     return found
 
 
+def project_remaining_budget(project: Project) -> BudgetFigures:
+    """The project's full-year figures: 全年预算数 and 执行数 as of the end of its year."""
+    return project_figures(Project.objects.filter(pk=project.pk), date(project.year, 12, 31))[
+        project.pk
+    ]
+
+
+def _check_over_budget(project: Project, amount: Decimal, payment: Payment | None) -> None:
+    """Refuse, unless confirmed, a payment that takes 执行数 above 全年预算数 (year end)."""
+    figures = project_remaining_budget(project)
+    executed = figures.executed
+    if payment is not None and payment.pk is not None and payment.project_id == project.pk:
+        executed -= Payment.objects.get(pk=payment.pk).amount
+    after = executed + amount
+    # Only a change that spends more is asked about (a refund of an overspent project is not).
+    if after > figures.adjusted and after > figures.executed:
+        raise ValidationError(
+            {
+                "confirm_over_budget": OVER_BUDGET.format(
+                    executed=format_money(after),
+                    adjusted=format_money(figures.adjusted),
+                    remaining=format_money(figures.adjusted - executed),
+                    amount=format_money(amount),
+                )
+            },
+            code="over_budget",
+        )
+
+
 @transaction.atomic
 def payment_save(
     *,
@@ -206,12 +248,16 @@ def payment_save(
     summary: str = "",
     payment: Payment | None = None,
     year: int | None = None,
+    confirm_over_budget: bool = False,
 ) -> Payment:
     """Create a payment, or update `payment`; its year is the year of its date.
 
     A project payment goes to the project with the same code in that year, which must exist
     and belong to the department; no project means basic expenditure (基本支出), which has
     no project year to check the date against: `year` is the year being entered.
+
+    A project payment that takes 执行数 above 全年预算数 (both at year end) is refused with
+    an error on `confirm_over_budget` unless that is true; basic expenditure is not checked.
     """
     if payment is not None and payment.department_id != department.pk:
         raise ValueError("a payment cannot move to another department")
@@ -230,6 +276,8 @@ def payment_save(
     message = VOUCHER_TAKEN.format(voucher=voucher, department=department.name, year=year)
     if taken.exists():
         raise ValidationError({"voucher": message})
+    if project is not None and not confirm_over_budget:
+        _check_over_budget(project, amount, payment)
     payment = payment or Payment(department=department)
     payment.year = year
     payment.voucher = voucher
@@ -256,6 +304,39 @@ def payment_delete(*, user: User, payment: Payment) -> None:
     _check_change(user, payment.department)
     payment._history_user = user
     payment.delete()
+
+
+def _full_year_budget(
+    project: Project, *, excluding: Adjustment | None = None
+) -> tuple[Decimal, Decimal]:
+    """(年初预算数, the other adjustments up to year end) of the project: the figures of its
+    全年预算数 without `excluding` (the adjustment being edited or deleted).
+
+    The project row is locked first so that two concurrent adjustments cannot each pass.
+    """
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    initial = (locked.initial_budget or Decimal(0)) + (locked.carryover or Decimal(0))
+    others = Adjustment.objects.filter(project=locked, date__lte=date(locked.year, 12, 31))
+    if excluding is not None and excluding.pk is not None:
+        others = others.exclude(pk=excluding.pk)
+    existing = sum(others.values_list("amount", flat=True), Decimal(0))
+    return initial, existing
+
+
+def _check_budget_not_negative(
+    project: Project, amount: Decimal, adjustment: Adjustment | None
+) -> None:
+    """Refuse an adjustment that leaves the project's 全年预算数 (at year end) negative."""
+    initial, existing = _full_year_budget(project, excluding=adjustment)
+    adjusted = initial + existing + amount
+    if adjusted < 0:
+        message = BUDGET_WOULD_BE_NEGATIVE.format(
+            adjusted=format_money(adjusted),
+            initial=format_money(initial),
+            existing=format_money(existing),
+            amount=format_money(amount),
+        )
+        raise ValidationError({"amount": message}, code="negative_budget")
 
 
 @transaction.atomic
@@ -295,6 +376,7 @@ def adjustment_save(
     )
     if taken.exists():
         raise ValidationError({"document_number": message})
+    _check_budget_not_negative(project, amount, adjustment)
     adjustment = adjustment or Adjustment()
     adjustment.year = year
     adjustment.document_number = document_number
@@ -311,6 +393,25 @@ def adjustment_save(
     except IntegrityError as exc:
         raise ValidationError({"document_number": message}) from exc
     return adjustment
+
+
+@transaction.atomic
+def adjustment_delete(*, user: User, adjustment: Adjustment) -> None:
+    """Delete an adjustment (kept in its history with who deleted it), unless that leaves the
+    project's 全年预算数 negative."""
+    _check_change(user, adjustment.project.department)
+    initial, existing = _full_year_budget(adjustment.project, excluding=adjustment)
+    if initial + existing < 0:
+        raise ValidationError(
+            BUDGET_WOULD_BE_NEGATIVE_AFTER_DELETE.format(
+                adjusted=format_money(initial + existing),
+                initial=format_money(initial),
+                existing=format_money(existing),
+            ),
+            code="negative_budget",
+        )
+    adjustment._history_user = user
+    adjustment.delete()
 
 
 # --- workbook uploads ------------------------------------------------------------------------

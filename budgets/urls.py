@@ -17,6 +17,12 @@ urlpatterns = [
         payments.adjustment_create,
         name="adjustment_create",
     ),
+    path("adjustments/<int:pk>/edit/", payments.adjustment_edit, name="adjustment_edit"),
+    path(
+        "adjustments/<int:pk>/delete/",
+        payments.adjustment_delete_view,
+        name="adjustment_delete",
+    ),
     path("payments/", payments.payment_list, name="payment_list"),
     path("payments/new/", payments.payment_create, name="payment_create"),
     path("payments/<int:pk>/edit/", payments.payment_edit, name="payment_edit"),

@@ -240,8 +240,10 @@ def _apply_self_evaluation(evaluation: Evaluation) -> None:
         if result.execution_score is None
         else result.execution_score.quantize(Decimal("0.0001"))
     )
-    report.score = result.total
-    report.grade = result.grade
+    # No actual entered at all: no score and no grade yet, not the execution points alone.
+    entered = any(line is not None and line.actual_raw.strip() for _, line in evaluation.lines)
+    report.score = result.total if entered else None
+    report.grade = result.grade if entered else ""
 
 
 def _apply(evaluation: Evaluation) -> None:

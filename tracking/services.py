@@ -80,6 +80,8 @@ SUBMIT_BUDGET_DEVIATION_INCOMPLETE = (
 )
 SUBMIT_OVER_COMPLETION = "指标“{name}”" + OVER_COMPLETION
 SUBMIT_LOW_EXECUTION = "预算执行率{rate}%低于90%，需填写原因说明"
+SUBMIT_BELOW_FULL_MARKS = "指标“{name}”未完全达成目标（得分{score}/{points}分），需填写偏差原因分析"
+SUBMIT_MISSING_SUMMARY = "请填写总体情况说明（年度总体目标完成情况）"
 SUBMIT_NOT_ALL_PARSE = "指标“{name}”的实际完成值无法识别：{message}"
 REVIEWER_SCORE_NOT_QUALITATIVE = "只有定性或与上年比较的指标可以由审核人调整得分"
 REVIEWER_SCORE_OUT_OF_BAND = "得分{score}超出“{tier}”对应的区间（{low}～{high}分）"
@@ -349,11 +351,21 @@ def submit_problems(report: Report) -> list[str]:
                         SUBMIT_NOT_ALL_PARSE.format(name=indicator.name, message=message)
                     )
                     continue
-            if needs_over_completion_note(line.completion) and not line.explanation.strip():
+            if line.explanation.strip():
+                continue
+            if needs_over_completion_note(line.completion):
                 problems.append(SUBMIT_OVER_COMPLETION.format(name=indicator.name))
+            elif _below_full_marks(line):
+                problems.append(
+                    SUBMIT_BELOW_FULL_MARKS.format(
+                        name=indicator.name, score=f"{line.score:.2f}", points=f"{line.points:.2f}"
+                    )
+                )
         rate = report.execution_rate
         if rate is not None and rate < 90 and not report.low_execution_note.strip():
             problems.append(SUBMIT_LOW_EXECUTION.format(rate=f"{rate:.2f}"))
+        if not report.summary.strip():
+            problems.append(SUBMIT_MISSING_SUMMARY)
         return problems
     for indicator in indicators:
         line = lines.get(indicator.pk)
@@ -378,6 +390,14 @@ def submit_problems(report: Report) -> list[str]:
             )
         )
     return problems
+
+
+def _below_full_marks(line: ReportIndicator) -> bool:
+    """A scored self-evaluation line that earned less than its points (部分达成, 未达成, short of
+    a quantitative target, late): its 偏差原因分析 is required, as for an over-run."""
+    if line.points is None or line.score is None:
+        return False
+    return line.score.quantize(Decimal("0.01")) < line.points.quantize(Decimal("0.01"))
 
 
 def _deviation_complete(line: ReportIndicator) -> bool:

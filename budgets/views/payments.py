@@ -17,9 +17,15 @@ from django.views.decorators.http import require_http_methods
 
 from ..access import FACTS, department_ids, restrict, sees_several_departments
 from ..forms import AdjustmentForm, PaymentFilterForm, PaymentForm
-from ..models import Department, Payment, Project
+from ..models import Adjustment, Department, Payment, Project
 from ..params import BadParameter, bad_request, page_param, parse_id, parse_year
-from ..services import adjustment_save, payment_delete, payment_save
+from ..services import (
+    adjustment_delete,
+    adjustment_save,
+    payment_delete,
+    payment_save,
+    project_remaining_budget,
+)
 from .common import (
     PAGE_SIZE,
     amount,
@@ -32,6 +38,7 @@ from .common import (
 PAYMENT_SAVED = "已保存支出凭证“{voucher}”"
 PAYMENT_DELETED = "已删除支出凭证“{voucher}”"
 ADJUSTMENT_SAVED = "已保存预算调整“{number}”（{kind}）"
+ADJUSTMENT_DELETED = "已删除预算调整“{number}”"
 
 
 def _basic_department(request: HttpRequest) -> Department:
@@ -55,6 +62,24 @@ def _save_or_errors(form: Any, save: Any) -> Any | None:
     except ValidationError as exc:
         form.add_error(None, exc)
         return None
+
+
+def _payment_context(form: PaymentForm, project: Project | None) -> dict[str, Any]:
+    """The project's remaining budget for the page; the 确认超预算支出 box only when asked."""
+    asked = "confirm_over_budget" in form.errors or (
+        form.is_bound and form.data.get("confirm_over_budget")
+    )
+    if project is None or not asked:
+        form.fields.pop("confirm_over_budget", None)
+    if project is None:
+        return {"remaining": None, "over_budget": False}
+    figures = project_remaining_budget(project)
+    return {
+        "remaining": amount(figures.adjusted - figures.executed),
+        "full_year_budget": amount(figures.adjusted),
+        "full_year_executed": amount(figures.executed),
+        "over_budget": "confirm_over_budget" in form.errors,
+    }
 
 
 def _after_payment(payment: Payment) -> str:
@@ -102,6 +127,7 @@ def payment_create(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "department": department,
         "payment": None,
         "year": year,
+        **_payment_context(form, project),
     }
     return render(request, "budgets/payment_form.html", context)
 
@@ -143,6 +169,7 @@ def payment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "department": payment.department,
         "payment": payment,
         "year": None if payment.project_id else payment.year,
+        **_payment_context(form, payment.project),
     }
     return render(request, "budgets/payment_form.html", context)
 
@@ -186,6 +213,68 @@ def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("budgets:project_detail", adjustment.project_id)
     return render(request, "budgets/adjustment_form.html", {"form": form, "project": project})
+
+
+def _changeable_adjustment(request: HttpRequest, pk: int) -> Adjustment:
+    """An adjustment the user may write (budget facts): another department's is a 404."""
+    return get_object_or_404(
+        restrict(
+            Adjustment.objects.select_related("project__department__division"),
+            request.user,
+            FACTS,
+            department_field="project__department",
+        ),
+        pk=pk,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def adjustment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    adjustment = _changeable_adjustment(request, pk)
+    initial = {
+        name: getattr(adjustment, name) for name in ("document_number", "date", "kind", "note")
+    }
+    initial["amount"] = amount(adjustment.amount)
+    form = AdjustmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_or_errors(
+            form,
+            lambda: adjustment_save(
+                user=request.user,
+                project=adjustment.project,
+                adjustment=adjustment,
+                **form.cleaned_data,
+            ),
+        )
+        if saved is not None:
+            messages.success(
+                request,
+                ADJUSTMENT_SAVED.format(
+                    number=saved.document_number, kind=saved.get_kind_display()
+                ),
+            )
+            return redirect("budgets:project_detail", saved.project_id)
+    context = {"form": form, "project": adjustment.project, "adjustment": adjustment}
+    return render(request, "budgets/adjustment_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def adjustment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    adjustment = _changeable_adjustment(request, pk)
+    error = None
+    if request.method == "POST":
+        try:
+            adjustment_delete(user=request.user, adjustment=adjustment)
+        except ValidationError as exc:
+            error = exc.messages
+        else:
+            messages.success(request, ADJUSTMENT_DELETED.format(number=adjustment.document_number))
+            return redirect("budgets:project_detail", adjustment.project_id)
+    return render(
+        request,
+        "budgets/adjustment_confirm_delete.html",
+        {"adjustment": adjustment, "amount": amount(adjustment.amount), "errors": error},
+    )
 
 
 def payment_list(request: HttpRequest) -> HttpResponse:

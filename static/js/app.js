@@ -3,9 +3,13 @@
 (function () {
   "use strict";
 
-  // <form data-confirm="确定…？">: ask before submitting.
+  // <form data-confirm="确定…？"> or <button type="submit" data-confirm="…">: ask before
+  // submitting (a button's question applies to that button only).
   document.addEventListener("submit", function (event) {
-    var message = event.target.getAttribute("data-confirm");
+    var submitter = event.submitter;
+    var message =
+      (submitter && submitter.getAttribute("data-confirm")) ||
+      event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   });
 

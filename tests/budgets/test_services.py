@@ -16,10 +16,12 @@ from budgets.services import (
     DATE_OUTSIDE_YEAR,
     DOCUMENT_NUMBER_TAKEN,
     NO_CHANGE_PERMISSION,
+    OVER_BUDGET,
     PROJECT_NOT_IN_YEAR,
     PROJECT_OF_OTHER_DEPARTMENT,
     VALUE_REQUIRED,
     VOUCHER_TAKEN,
+    adjustment_delete,
     adjustment_save,
     payment_delete,
     payment_save,
@@ -299,3 +301,118 @@ def test_editing_an_adjustment_keeps_its_own_number(alice, project_a):
     adjustment = an_adjustment(alice, project_a)
     an_adjustment(alice, project_a, adjustment=adjustment, amount=Decimal(7))
     assert Adjustment.objects.get().amount == Decimal(7)
+
+
+# --- the full-year budget cannot go negative ----------------------------------------------
+
+
+@pytest.fixture
+def project_50(unit_a):
+    return ProjectFactory(unit=unit_a, code="309-A5", initial_budget=Decimal(50), carryover=0)
+
+
+def test_an_adjustment_leaving_a_negative_budget_is_refused_with_the_figures(alice, project_50):
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        an_adjustment(alice, project_50, amount=Decimal(-80))
+    assert messages_of(caught.value) == {
+        "amount": [
+            "调整后全年预算数为-30.00万元，不能为负数"
+            "（年初预算数50.00万元，已有调整0.00万元，本次调整-80.00万元）"
+        ]
+    }
+    assert database_state() == before
+
+
+def test_the_check_counts_every_adjustment_of_the_year_and_allows_exactly_zero(alice, project_50):
+    # A later 追加 still counts: the full-year budget is the one at year end.
+    AdjustmentFactory(project=project_50, document_number="文-12", date=date(2024, 12, 31))
+    assert an_adjustment(alice, project_50, amount=Decimal(-60)).amount == Decimal(-60)
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        an_adjustment(alice, project_50, document_number="文-3", amount=Decimal("-0.01"))
+    assert "已有调整-50.00万元" in messages_of(caught.value)["amount"][0]
+    assert database_state() == before
+
+
+def test_editing_an_adjustment_counts_its_new_amount_not_its_old_one(alice, project_50):
+    adjustment = an_adjustment(alice, project_50, amount=Decimal(-40))
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        an_adjustment(alice, project_50, adjustment=adjustment, amount=Decimal(-51))
+    assert messages_of(caught.value)["amount"] == [
+        "调整后全年预算数为-1.00万元，不能为负数"
+        "（年初预算数50.00万元，已有调整0.00万元，本次调整-51.00万元）"
+    ]
+    assert database_state() == before
+    an_adjustment(alice, project_50, adjustment=adjustment, amount=Decimal(-50))
+    assert Adjustment.objects.get().amount == Decimal(-50)
+
+
+def test_deleting_an_adjustment_keeps_history_unless_the_budget_would_go_negative(
+    alice, rita, bob, project_50
+):
+    plus = an_adjustment(alice, project_50, amount=Decimal(100))
+    an_adjustment(alice, project_50, document_number="文-2", amount=Decimal(-120))
+    before = database_state()
+    with pytest.raises(ValidationError):
+        adjustment_delete(user=alice, adjustment=plus)
+    with pytest.raises(PermissionDenied):
+        adjustment_delete(user=bob, adjustment=Adjustment.objects.get(document_number="文-2"))
+    assert database_state() == before
+    # Adjustments are budget facts: the finance bureau may delete them too.
+    adjustment_delete(user=rita, adjustment=Adjustment.objects.get(document_number="文-2"))
+    deleted = Adjustment.history.get(history_type="-")
+    assert (deleted.history_user, deleted.amount) == (rita, Decimal(-120))
+
+
+# --- payments above the full-year budget --------------------------------------------------
+
+
+def test_a_payment_above_the_full_year_budget_needs_confirmation(alice, project_50):
+    AdjustmentFactory(project=project_50, document_number="文-1", amount=Decimal(10))
+    a_payment(alice, project_50.department, project=project_50, amount=Decimal(55))
+    before = database_state()
+    with pytest.raises(ValidationError) as caught:
+        a_payment(
+            alice, project_50.department, voucher="记-2", project=project_50, amount=Decimal(6)
+        )
+    assert messages_of(caught.value) == {
+        "confirm_over_budget": [
+            OVER_BUDGET.format(executed="61.00", adjusted="60.00", remaining="5.00", amount="6.00")
+        ]
+    }
+    assert database_state() == before
+    confirmed = a_payment(
+        alice,
+        project_50.department,
+        voucher="记-2",
+        project=project_50,
+        amount=Decimal(6),
+        confirm_over_budget=True,
+    )
+    assert Payment.objects.get(pk=confirmed.pk).amount == Decimal(6)
+
+
+def test_editing_a_payment_counts_its_new_amount_and_refunds_pass(alice, project_50):
+    payment = a_payment(alice, project_50.department, project=project_50, amount=Decimal(50))
+    # Exactly the budget passes; a refund of an overspent project is never asked about.
+    a_payment(alice, project_50.department, project=project_50, payment=payment, amount=Decimal(50))
+    with pytest.raises(ValidationError):
+        a_payment(
+            alice, project_50.department, project=project_50, payment=payment, amount=Decimal(51)
+        )
+    a_payment(
+        alice,
+        project_50.department,
+        voucher="记-9",
+        project=project_50,
+        amount=Decimal(5),
+        confirm_over_budget=True,
+    )
+    a_payment(alice, project_50.department, voucher="记-10", project=project_50, amount=Decimal(-1))
+    assert Payment.objects.count() == 3
+
+
+def test_basic_expenditure_is_not_checked_against_a_budget(alice, department_a):
+    assert a_payment(alice, department_a, amount=Decimal(10**6)).amount == Decimal(10**6)

@@ -387,7 +387,12 @@ def form_errors(response) -> list[str]:
 
 def test_staff_record_a_payment_of_their_project(client_of, alice, project_a):
     response = post_payment(
-        client_of(alice), project_a, amount="1,200.123456", three_public="on", summary="差旅"
+        client_of(alice),
+        project_a,
+        amount="1,200.123456",
+        three_public="on",
+        summary="差旅",
+        confirm_over_budget="on",  # 1,200 of a 100万元 budget
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("budgets:project_detail", args=[project_a.pk])
@@ -550,7 +555,8 @@ def test_pages_print_amounts_with_separators_while_the_form_keeps_them_raw(
     listed = html_of(client.get(reverse("budgets:payment_list") + "?year=2024"))
     assert '<td class="num">1,234.50</td>' in listed
     form = html_of(client.get(reverse("budgets:payment_edit", args=[payment.pk])))
-    assert 'value="1234.5"' in form and "1,234" not in form
+    # The input keeps the amount raw (the remaining budget above it is printed as pages do).
+    assert 'value="1234.5"' in form and 'value="1,234' not in form
 
 
 def test_staff_delete_a_payment_after_confirming(client_of, alice, payment_a):
@@ -890,4 +896,131 @@ def test_an_unknown_adjustment_kind_is_refused_and_writes_nothing(client_of, ali
     response = post_adjustment(client, project_a, kind="临时调整")
     assert response.status_code == 200
     assert "选择一个有效的选项" in response.content.decode()
+    assert database_state() == before
+
+
+def test_a_negative_full_year_budget_is_refused_on_the_page(client_of, alice, project_b, bob):
+    client = client_of(bob)
+    before = database_state()
+    errors = form_errors(post_adjustment(client, project_b, amount="-80"))
+    assert (
+        "调整后全年预算数为-30.00万元，不能为负数"
+        "（年初预算数50.00万元，已有调整0.00万元，本次调整-80.00万元）" in errors
+    )
+    assert database_state() == before
+
+
+def test_staff_edit_an_adjustment_and_the_history_keeps_the_old_amount(client_of, alice, project_a):
+    adjustment = AdjustmentFactory(project=project_a, document_number="文-1", amount=Decimal(5))
+    client = client_of(alice)
+    url = reverse("budgets:adjustment_edit", args=[adjustment.pk])
+    assert reverse("budgets:adjustment_edit", args=[adjustment.pk]) in html_of(
+        client.get(reverse("budgets:project_detail", args=[project_a.pk]))
+    )
+    assert 'value="5"' in html_of(client.get(url))
+    data = {"document_number": "文-1", "date": "2024-07-01", "amount": "-3", "note": "改"}
+    response = client.post(url, data)
+    assert response.status_code == 302
+    adjustment.refresh_from_db()
+    assert (adjustment.amount, adjustment.date, adjustment.note) == (
+        Decimal(-3),
+        date(2024, 7, 1),
+        "改",
+    )
+    latest = adjustment.history.latest()
+    assert latest.history_user == alice and latest.prev_record.amount == Decimal(5)
+
+
+def test_an_edit_leaving_a_negative_budget_writes_nothing(client_of, alice, project_a):
+    adjustment = AdjustmentFactory(project=project_a, document_number="文-1", amount=Decimal(5))
+    client = client_of(alice)
+    before = database_state()
+    response = client.post(
+        reverse("budgets:adjustment_edit", args=[adjustment.pk]),
+        {"document_number": "文-1", "date": "2024-06-01", "amount": "-101"},
+    )
+    assert any("调整后全年预算数为-1.00万元" in e for e in form_errors(response))
+    assert database_state() == before
+
+
+def test_staff_delete_an_adjustment_after_confirming(client_of, alice, project_a):
+    adjustment = AdjustmentFactory(project=project_a, document_number="文-1", amount=Decimal(5))
+    client = client_of(alice)
+    url = reverse("budgets:adjustment_delete", args=[adjustment.pk])
+    assert "确定删除" in html_of(client.get(url))
+    assert client.post(url).status_code == 302
+    assert not Adjustment.objects.exists()
+    deleted = Adjustment.history.get(history_type="-")
+    assert (deleted.history_user, deleted.amount) == (alice, Decimal(5))
+
+
+def test_a_delete_leaving_a_negative_budget_is_refused_on_the_page(client_of, alice, project_a):
+    plus = AdjustmentFactory(project=project_a, document_number="文-1", amount=Decimal(50))
+    AdjustmentFactory(project=project_a, document_number="文-2", amount=Decimal(-120))
+    client = client_of(alice)
+    before = database_state()
+    response = client.post(reverse("budgets:adjustment_delete", args=[plus.pk]))
+    assert "删除后全年预算数为-20.00万元" in html_of(response)
+    assert database_state() == before
+
+
+def test_another_departments_adjustment_is_a_404_while_the_bureau_may_edit_it(
+    client_of, bob, rita, project_a
+):
+    adjustment = AdjustmentFactory(project=project_a, document_number="文-1", amount=Decimal(5))
+    client = client_of(bob)
+    before = database_state()
+    data = {"document_number": "文-1", "date": "2024-06-01", "amount": "1"}
+    for name in ("adjustment_edit", "adjustment_delete"):
+        url = reverse(f"budgets:{name}", args=[adjustment.pk])
+        assert client.get(url).status_code == 404
+        assert client.post(url, data).status_code == 404
+    assert database_state() == before
+    # Adjustments are budget facts (budgets/access.py FACTS): the finance bureau writes them.
+    url = reverse("budgets:adjustment_edit", args=[adjustment.pk])
+    assert client_of(rita).post(url, data).status_code == 302
+    adjustment.refresh_from_db()
+    assert adjustment.amount == Decimal(1)
+
+
+# --- payments above the full-year budget --------------------------------------------------
+
+
+def test_the_payment_form_shows_the_remaining_budget(client_of, alice, project_a, payment_a):
+    html = html_of(client_of(alice).get(reverse("budgets:payment_create", args=[project_a.pk])))
+    assert "剩余预算" in html and "90.00 万元" in html
+    assert "确认超预算支出" not in html
+
+
+def test_a_payment_above_the_budget_asks_for_confirmation(client_of, alice, project_a, payment_a):
+    client = client_of(alice)
+    before = database_state()
+    response = post_payment(client, project_a, amount="90.01")
+    html = html_of(response)
+    assert "确认超预算支出" in html and 'name="confirm_over_budget"' in html
+    assert any("超过全年预算数100.00万元" in e for e in form_errors(response))
+    assert database_state() == before
+    response = post_payment(client, project_a, amount="90.01", confirm_over_budget="on")
+    assert response.status_code == 302
+    assert Payment.objects.get(voucher="记-0200").amount == Decimal("90.01")
+
+
+def test_a_payment_within_the_budget_is_not_asked_about(client_of, alice, project_a, payment_a):
+    assert post_payment(client_of(alice), project_a, amount="90").status_code == 302
+
+
+def test_basic_expenditure_has_no_budget_check(client_of, alice, department_a):
+    url = reverse("budgets:payment_create") + f"?department={department_a.pk}&year=2024"
+    client = client_of(alice)
+    html = html_of(client.get(url))
+    assert "剩余预算" not in html and "确认超预算支出" not in html
+    data = {"voucher": "基-1", "date": "2024-05-01", "amount": "1000000", "department": "x"}
+    data["department"] = str(department_a.pk)
+    assert client.post(url, data).status_code == 302
+
+
+def test_scientific_notation_is_refused_and_writes_nothing(client_of, alice, project_a):
+    client = client_of(alice)
+    before = database_state()
+    assert AMOUNT_INVALID in form_errors(post_payment(client, project_a, amount="1e5"))
     assert database_state() == before

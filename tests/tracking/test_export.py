@@ -77,10 +77,11 @@ def season(unit_a, rita):
         data=ReportInput(
             lines={
                 cost.pk: LineInput(actual_raw="0.3万元"),
-                output.pk: LineInput(actual_raw="95%"),
-                benefit.pk: LineInput(actual_raw="部分达成"),
-                satisfaction.pk: LineInput(actual_raw="90%"),
-            }
+                output.pk: LineInput(actual_raw="95%", explanation="个别单位未完成"),
+                benefit.pk: LineInput(actual_raw="部分达成", explanation="效率提升不及预期"),
+                satisfaction.pk: LineInput(actual_raw="90%", explanation="部分群众不满意"),
+            },
+            summary="年度目标基本完成",
         ),
     )
     final = report_submit(report=final, user=None, version=final.version)

@@ -104,7 +104,9 @@ def project(unit_a):
 
 def saved_evaluation(project, alice) -> Report:
     report = report_of(self_evaluation_round(), project)
-    data = report_input(project, ALL_REACHED, low_execution_note="资金拨付滞后")
+    data = report_input(
+        project, ALL_REACHED, low_execution_note="资金拨付滞后", summary="年度目标全部完成"
+    )
     return report_save(report=report, user=alice, version=report.version, data=data)
 
 

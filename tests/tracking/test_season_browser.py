@@ -14,6 +14,7 @@ from tests.factories import PASSWORD, UserFactory
 from tests.services import require_binary
 from tracking.choices import ReportStatus, Stage
 from tracking.models import Report
+from tracking.services import SUBMIT_MISSING_SUMMARY
 
 from .season import indicators_of, project_with_targets, spend
 
@@ -63,6 +64,15 @@ def signed_in(browser, live_server, user):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Submit, approve and return ask “确定…吗？” first: this user answers yes, and the test
+    # records each question to check that it was asked.
+    page.questions = []
+
+    def answer(dialog):
+        page.questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill('input[name="username"]', user.username)
     page.fill('input[name="password"]', PASSWORD)
@@ -183,6 +193,15 @@ def test_a_whole_season_runs_in_the_browser(browser, live_server, season):
     expect(staff.locator("#report-score")).to_contain_text("89.50")
     expect(staff.locator("#report-score")).to_contain_text("良")
     staff.screenshot(path=f"{SCREENSHOTS}/season-self-evaluation-form.png", full_page=True)
+    # Submitting lists every missing item at once: the cause of the line below full marks and
+    # the overall explanation.
+    staff.click("button:has-text('保存并提交')")
+    problems = staff.locator("#submit-problems")
+    expect(problems).to_contain_text("指标“参保人员培训人数”未完全达成目标")
+    expect(problems).to_contain_text(SUBMIT_MISSING_SUMMARY)
+    assert any("确定" in question for question in staff.questions)
+    staff.fill(f'textarea[name="explanation_{output}"]', "培训场地改造，部分课程顺延")
+    staff.fill('textarea[name="summary"]', "年度目标基本完成，培训人数因场地改造未达标")
     staff.click("button:has-text('保存并提交')")
     expect(staff.locator("#report-status")).to_contain_text("已提交")
     evaluation = Report.objects.get(round__stage=Stage.SELF_EVALUATION)

@@ -32,8 +32,10 @@ from tracking.services import (
     REVIEWER_SCORE_OUT_OF_BAND,
     ROUND_CLOSED,
     ROUND_DEADLINE_BEFORE_AS_OF,
+    SUBMIT_BELOW_FULL_MARKS,
     SUBMIT_LOW_EXECUTION,
     SUBMIT_MISSING_ACTUAL,
+    SUBMIT_MISSING_SUMMARY,
     SUBMIT_OVER_COMPLETION,
     WorkflowError,
     line_set_reviewer_score,
@@ -199,7 +201,9 @@ def test_a_monitoring_report_goes_through_submit_return_resubmit_approve(alice, 
 def test_a_self_evaluation_locks_the_targets_until_it_is_returned(alice, rita, unit_a):
     project = project_with_targets(unit_a)
     spend(project, "100")
-    report = save(report_of(self_evaluation_round(), project), alice, ALL_REACHED)
+    report = save(
+        report_of(self_evaluation_round(), project), alice, ALL_REACHED, summary="全部完成"
+    )
     report = report_submit(report=report, user=alice)
     assert Project.objects.get(pk=project.pk).targets_locked
     report = report_return(report=report, user=rita, reason="请补充说明")
@@ -240,6 +244,7 @@ def test_a_comment_reaches_an_indicator_nobody_filled_in(alice, rita, unit_a):
         report,
         alice,
         {**values, "参保群众满意度": {"explanation": "调查延期"}},
+        summary="满意度调查延期",
     )
     report = report_submit(report=report, user=alice)
     ReportIndicator.objects.filter(indicator__name="参保群众满意度").delete()
@@ -383,6 +388,7 @@ def test_submitting_without_the_explanations_lists_them_all(alice, unit_a):
         SUBMIT_MISSING_ACTUAL.format(name="经办服务水平"),
         SUBMIT_MISSING_ACTUAL.format(name="参保群众满意度"),
         SUBMIT_LOW_EXECUTION.format(rate="80.00"),
+        SUBMIT_MISSING_SUMMARY,
     ]
     assert database_state() == before
 
@@ -472,10 +478,26 @@ def test_an_over_completion_is_capped_and_needs_an_explanation(alice, unit_a):
     assert (lines["培训人数"].completion, lines["培训人数"].score) == (D("1.3"), D("50"))
     # 10 + 50 + 30 × 90 % + 10 × 85/90 = 96.4444…
     assert (report.score, report.grade) == (D("96.44"), "优")
-    assert submit_problems(report) == [SUBMIT_OVER_COMPLETION.format(name="培训人数")]
+    # Over-run, 90 % of a tier and 85 % of a target all need their 偏差原因分析; every
+    # missing item is listed at once, the 总体情况说明 last.
+    assert submit_problems(report) == [
+        SUBMIT_OVER_COMPLETION.format(name="培训人数"),
+        SUBMIT_BELOW_FULL_MARKS.format(name="服务水平", score="27.00", points="30.00"),
+        SUBMIT_BELOW_FULL_MARKS.format(name="满意度", score="9.44", points="10.00"),
+        SUBMIT_MISSING_SUMMARY,
+    ]
     values = {name: {"actual_raw": line.actual_raw} for name, line in lines.items()}
     values["培训人数"]["explanation"] = "新增线上培训"
-    report = save(report, alice, values)
+    report = save(report, alice, values, summary="目标基本完成")
+    assert submit_problems(report) == [
+        SUBMIT_BELOW_FULL_MARKS.format(name="服务水平", score="27.00", points="30.00"),
+        SUBMIT_BELOW_FULL_MARKS.format(name="满意度", score="9.44", points="10.00"),
+    ]
+    values["服务水平"]["explanation"] = "窗口人手不足"
+    values["满意度"]["explanation"] = "等候时间较长"
+    report = save(report, alice, values, summary="   ")
+    assert submit_problems(report) == [SUBMIT_MISSING_SUMMARY]
+    report = save(report, alice, values, summary="目标基本完成")
     assert report_submit(report=report, user=alice).status == ReportStatus.SUBMITTED
 
 
@@ -516,8 +538,12 @@ def test_qualitative_tiers_count_100_70_30_and_a_reviewer_moves_within_the_band(
         version=report.version,
         data=report_input(
             report.project,
-            {name: {"actual_raw": line.actual_raw} for name, line in lines.items()},
+            {
+                name: {"actual_raw": line.actual_raw, "explanation": f"{name}未完全达成"}
+                for name, line in lines.items()
+            },
             low_execution_note="资金次年拨付",
+            summary="部分目标未完成",
         ),
     )
     report_submit(report=report, user=alice)

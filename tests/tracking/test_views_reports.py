@@ -33,11 +33,13 @@ from tracking.services import (
     REPORT_NOT_EDITABLE,
     REPORT_STALE,
     ROUND_CLOSED,
+    SUBMIT_BELOW_FULL_MARKS,
     SUBMIT_BUDGET_DEVIATION_INCOMPLETE,
     SUBMIT_DEVIATION_INCOMPLETE,
     SUBMIT_LOW_EXECUTION,
     SUBMIT_MISSING_ACTUAL,
     SUBMIT_MISSING_EXPECTED,
+    SUBMIT_MISSING_SUMMARY,
     SUBMIT_MISSING_TO_DATE,
     SUBMIT_OVER_COMPLETION,
     report_require_rectification,
@@ -508,9 +510,43 @@ def test_submitting_a_self_evaluation_needs_the_explanations(client_of, alice, p
         SUBMIT_OVER_COMPLETION.format(name="参保人员培训人数"),
         SUBMIT_MISSING_ACTUAL.format(name="参保群众满意度"),
         SUBMIT_LOW_EXECUTION.format(rate="50.00"),
+        SUBMIT_MISSING_SUMMARY,
     ]
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT
+
+
+def test_a_partly_reached_or_over_run_self_evaluation_lists_every_missing_item(
+    client_of, alice, project
+):
+    spend(project, "50", day=date(2024, 12, 1))  # 100 % executed: no low-execution note
+    report = report_of(self_evaluation_round(), project)
+    values = {
+        "参保人员培训人数": {"actual_raw": "130人"},
+        "经办服务水平": {"actual_raw": "部分达成"},
+        "参保群众满意度": {"actual_raw": "95%"},
+    }
+    response = client_of(alice).post(
+        url("report_submit", report), {**form_data(report, values, summary=""), "save": "1"}
+    )
+    assert response.status_code == 400
+    expected = [
+        SUBMIT_OVER_COMPLETION.format(name="参保人员培训人数"),
+        SUBMIT_BELOW_FULL_MARKS.format(name="经办服务水平", score="21.00", points="30.00"),
+        SUBMIT_MISSING_SUMMARY,
+    ]
+    assert response.context["problems"] == expected
+    html = response.content.decode()
+    assert all(problem in html for problem in expected)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DRAFT
+    # What was typed is saved: once explained, it goes through.
+    values["参保人员培训人数"]["explanation"] = "新增线上培训"
+    values["经办服务水平"]["explanation"] = "宣传覆盖面不足"
+    data = {**form_data(report, values, summary="年度目标基本完成"), "save": "1"}
+    assert client_of(alice).post(url("report_submit", report), data).status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.SUBMITTED
 
 
 def test_a_self_evaluation_with_its_explanations_is_submitted(client_of, alice, project):
@@ -521,7 +557,7 @@ def test_a_self_evaluation_with_its_explanations_is_submitted(client_of, alice, 
         "参保群众满意度": {"explanation": "问卷调查延期至次年一月"},
     }
     data = {
-        **form_data(report, values, low_execution_note="部分合同次年支付"),
+        **form_data(report, values, low_execution_note="部分合同次年支付", summary="目标基本完成"),
         "save": "1",
     }
     response = client_of(alice).post(url("report_submit", report), data)
@@ -669,3 +705,39 @@ def test_the_history_shows_who_changed_what(client_of, alice, rita, monitoring):
     html = response.content.decode()
     assert "60人 → 65人" in html
     assert client.get(url("report_history", monitoring)).status_code == 200
+
+
+# --- daily use: empty drafts, confirmations ----------------------------------------------------
+
+
+def test_an_empty_self_evaluation_has_no_score_or_grade_yet(client_of, alice, evaluation):
+    evaluation.refresh_from_db()
+    assert (evaluation.score, evaluation.grade) == (None, "")
+    client = client_of(alice)
+    for page in (url("report_edit", evaluation), url("report_detail", evaluation)):
+        html = client.get(page).content.decode()
+        assert "等级 <strong>" not in html and " 分 · " not in html
+    html = client.get(reverse("tracking:round_detail", args=[evaluation.round_id])).content.decode()
+    assert '<td class="num">9.50</td>' not in html and "<td>差</td>" not in html
+    # One actual entered: scored from then on.
+    client.post(
+        url("report_edit", evaluation),
+        form_data(evaluation, {"参保人员培训人数": {"actual_raw": "100人"}}),
+    )
+    evaluation.refresh_from_db()
+    assert (evaluation.score, evaluation.grade) == (Decimal("59.50"), "差")
+    html = client.get(reverse("tracking:round_detail", args=[evaluation.round_id])).content.decode()
+    assert '<td class="num">59.50</td>' in html and "<td>差</td>" in html
+
+
+def test_submitting_asks_for_confirmation_first(client_of, alice, evaluation):
+    client = client_of(alice)
+    html = client.get(url("report_edit", evaluation)).content.decode()
+    assert (
+        'value="1" formaction="{}" data-confirm="确定保存并提交'.format(
+            url("report_submit", evaluation)
+        )
+        in html
+    )
+    html = client.get(url("report_detail", evaluation)).content.decode()
+    assert 'class="inline" data-confirm="确定提交该报告吗' in html

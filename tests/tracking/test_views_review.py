@@ -55,7 +55,10 @@ def review(report: Report) -> str:
 
 def submit(report: Report, user, values=ON_TRACK) -> Report:
     report = report_save(
-        report=report, user=user, version=report.version, data=report_input(report.project, values)
+        report=report,
+        user=user,
+        version=report.version,
+        data=report_input(report.project, values, summary="年度目标基本完成"),
     )
     return report_submit(report=report, user=user)
 
@@ -77,7 +80,9 @@ def waiting(project, alice):
 def evaluation(project, alice):
     """A self-evaluation alice submitted; its benefit indicator is 部分达成 (band 18–24)."""
     spend(project, "50", day=date(2024, 12, 1))
-    values = dict(ALL_REACHED, 经办服务水平={"actual_raw": "部分达成"})
+    values = dict(
+        ALL_REACHED, 经办服务水平={"actual_raw": "部分达成", "explanation": "宣传覆盖面不足"}
+    )
     return submit(report_of(self_evaluation_round(), project), alice, values)
 
 
@@ -335,3 +340,9 @@ def test_a_queue_page_out_of_range_or_not_a_number_shows_the_last_or_first(
     assert response.status_code == 200
     assert response.context["page"].number == shown
     assert len(response.context["page"]) == (20 if shown == 3 else 50)
+
+
+def test_approving_and_returning_ask_for_confirmation_first(client_of, rita, waiting):
+    html = client_of(rita).get(review(waiting)).content.decode()
+    assert 'data-confirm="确定审核通过该报告吗？">' in html
+    assert 'data-confirm="确定退回该报告吗？">' in html
