@@ -29,7 +29,7 @@ from budgets.workbook import DIVISION_COLUMN, UNKNOWN_DEPARTMENT, DeptKey, looku
 
 from .choices import DEPARTMENT_LEVEL1_NAMES, GOAL, TASK
 from .department import computed_metric
-from .models import DepartmentGoal, DepartmentIndicator
+from .models import DepartmentGoal, DepartmentIndicator, target_columns
 from .services import INDICATOR_WEIGHT_INVALID, WEIGHT_MAX
 from .values import ValueError_, excel_cell_text, format_decimal, parse_target
 from .workbook import TARGET_PARTS, WEIGHT_NOT_POSITIVE, normalize_level1
@@ -174,16 +174,9 @@ class DepartmentIndicatorSheet(Sheet):
             )
             return None
         self.seen[key] = row.number
-        holder = DepartmentIndicator()
-        holder.set_target(target)
         fields = {
             "level2": level2,
-            "raw": holder.raw,
-            "kind": holder.kind,
-            "comparator": holder.comparator,
-            "value": holder.value,
-            "upper": holder.upper,
-            "unit": holder.unit,
+            **target_columns(target),
             "weight": weight,
             "note": note,
             "metric": computed_metric(name),

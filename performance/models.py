@@ -41,6 +41,19 @@ def target_from_fields(
     )
 
 
+def target_columns(target: TargetValue) -> dict[str, str | None]:
+    """The stored columns of a parsed target (raw text beside its meaning), as rows set them."""
+    contract = target_to_contract(target)
+    return {
+        "raw": target.raw,
+        "kind": target.kind,
+        "comparator": contract["comparator"] or "",
+        "value": contract["value"] or "",
+        "upper": contract["upper"] or "",
+        "unit": contract["unit"],
+    }
+
+
 class Indicator(models.Model):
     """A performance indicator: the raw target as written and its structured meaning."""
 
@@ -94,13 +107,8 @@ class Indicator(models.Model):
 
     def set_target(self, target: TargetValue) -> None:
         """Store a parsed meaning beside the raw text."""
-        contract = target_to_contract(target)
-        self.raw = target.raw
-        self.kind = target.kind
-        self.comparator = contract["comparator"] or ""
-        self.value = contract["value"] or ""
-        self.upper = contract["upper"] or ""
-        self.unit = contract["unit"]
+        for name, value in target_columns(target).items():
+            setattr(self, name, value)
 
 
 class IndicatorTemplate(models.Model):

@@ -12,7 +12,7 @@ from budgets.importer import NO_PERMISSION_DEPARTMENT, Column, ImportContext, Ro
 from budgets.workbook import UNKNOWN_PROJECT_ANY_YEAR, ProjectRef, lookups, upsert
 
 from .choices import LEVEL1_NAMES
-from .models import Indicator
+from .models import Indicator, target_columns
 from .values import ValueError_, excel_cell_text, format_decimal, parse_target
 
 INDICATOR = "绩效指标"
@@ -136,16 +136,9 @@ class IndicatorSheet(Sheet):
             )
             return None
         self.seen[key] = row.number
-        holder = Indicator()
-        holder.set_target(target)
         fields = {
             "level2": level2,
-            "raw": holder.raw,
-            "kind": holder.kind,
-            "comparator": holder.comparator,
-            "value": holder.value,
-            "upper": holder.upper,
-            "unit": holder.unit,
+            **target_columns(target),
             "weight": weight,
             "note": note,
             "position": row.number,
@@ -154,8 +147,8 @@ class IndicatorSheet(Sheet):
         if what := self._locked_change(project, level1, name, fields):
             row.problem("三级指标", TARGETS_LOCKED.format(code=code, what=what))
             return None
-        holder.project_id = project.id
-        holder.level1, holder.name = level1, name
+        holder = Indicator(project_id=project.id, level1=level1, name=name)
+        holder.set_target(target)
         self.declared.setdefault((project.year, code), {})[(level1, name)] = holder
         return IndicatorRecord(row.number, project.year, code, level1, level2, name, fields)
 
