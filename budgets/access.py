@@ -41,7 +41,6 @@ STATEMENTS = "statements"
 # the finance bureau (which receives them from its treasury system) and admins write them.
 FACTS = "facts"
 
-NO_DEPARTMENT_ACCESS = "您无权访问部门“{department}”的数据"
 
 # The filter that matches nothing (compared by identity).
 NOTHING = Q(pk__in=[])
@@ -64,9 +63,10 @@ def sees_several_departments(user: User | AnonymousUser) -> bool:
     return is_admin(user) or is_reviewer(user)
 
 
-def changes_all_departments(user: User | AnonymousUser) -> bool:
-    """Admins write every department's statements; the finance bureau reviews them."""
-    return is_admin(user)
+def may_review(user: User | AnonymousUser) -> bool:
+    """The finance bureau's role: review reports, open and chase rounds (reviewers within the
+    区划 they cover, admins everywhere). Which report or round is checked on the object."""
+    return is_admin(user) or is_reviewer(user)
 
 
 def covered_division_filter(user: User | AnonymousUser, field: str = "division") -> Q | None:
@@ -136,16 +136,26 @@ def restrict(
     user: User | AnonymousUser,
     action: str = VIEW,
     *,
-    department_field: str = "department",
+    department_field: str | tuple[str, ...] = "department",
 ) -> QuerySet[M]:
-    """Narrow any queryset to the rows of departments the user may act on."""
-    path = "" if department_field in ("", "pk") else department_field
-    condition = _department_filter(user, action, path)
-    if condition is None:
-        return queryset
-    if condition is NOTHING:
+    """Narrow any queryset to the rows of departments the user may act on. A row owned through
+    one of several paths (a report of a project or of a department) names them all: it is
+    kept when the department on any of them is allowed."""
+    fields = (department_field,) if isinstance(department_field, str) else department_field
+    conditions = []
+    for name in fields:
+        path = "" if name in ("", "pk") else name
+        condition = _department_filter(user, action, path)
+        if condition is None:
+            return queryset
+        if condition is not NOTHING:
+            conditions.append(condition)
+    if not conditions:
         return queryset.none()
-    return queryset.filter(condition)
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return queryset.filter(combined)
 
 
 def may_access_department(

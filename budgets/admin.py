@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.db.models import F
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import divisions
 from .access import STATEMENTS, is_admin, restrict, sees_several_departments
+from .choices import warning_label
 from .models import (
     Adjustment,
     Department,
@@ -23,6 +31,59 @@ from .models import (
     User,
     WarningSettings,
 )
+from .services import check_budget_not_negative, check_over_budget
+from .templatetags.money import money_text
+
+# --- list columns ------------------------------------------------------------------------------
+# Columns are named "<field>_money" and "<field>_short" so that templates/admin/base_site.html
+# can align amounts right and keep them and the codes on one line.
+
+
+def _label(model: type[models.Model], field_name: str) -> str:
+    return str(model._meta.get_field(field_name).verbose_name)
+
+
+def money_column(model: type[models.Model], field_name: str) -> Callable[[Any], str]:
+    """An amount as the pages print it (money_text): "1,234.50", "—" for none."""
+
+    @admin.display(description=_label(model, field_name), ordering=field_name)
+    def column(obj: Any) -> str:
+        return money_text(getattr(obj, field_name))
+
+    column.__name__ = f"{field_name}_money"
+    return column
+
+
+def short_column(model: type[models.Model], path: str, length: int) -> Callable[[Any], str]:
+    """A long text ("name", or "department__name" one relation away) cut to `length`
+    characters; the whole text is its tooltip."""
+    first, _, rest = path.partition("__")
+
+    @admin.display(description=_label(model, first), ordering=path)
+    def column(obj: Any) -> str:
+        value = getattr(obj, first)
+        text = str(getattr(value, rest) if rest and value is not None else value or "")
+        short = Truncator(text).chars(length)
+        if short == text:
+            return text
+        return format_html('<span title="{}">{}</span>', text, short)
+
+    column.__name__ = f"{path}_short"
+    return column
+
+
+def warning_column(
+    model: type[models.Model], field_name: str, *, none: str | None = None
+) -> Callable[[Any], str]:
+    """The execution warning by its one Chinese label (“黄色预警”), never the stored value."""
+
+    @admin.display(description=_label(model, field_name), ordering=field_name)
+    def column(obj: Any) -> str:
+        value = getattr(obj, field_name) or None
+        return warning_label(value) if none is None else warning_label(value, none=none)
+
+    column.__name__ = f"{field_name}_label"
+    return column
 
 
 class DepartmentScopedAdmin(SimpleHistoryAdmin):
@@ -176,11 +237,29 @@ class UnitAdmin(DepartmentScopedAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(DepartmentScopedAdmin):
-    list_display = ("year", "code", "name", "type", "department", "initial_budget", "carryover")
+    # Narrow enough to read beside the side menu and the filters at 1280 px: the type is a
+    # filter, long names are cut (the whole name is the tooltip), and 年初预算 and 上年结转 are
+    # one column, the pages' 年初预算数 (its parts are the tooltip).
+    list_display = (
+        "year",
+        "code",
+        short_column(Project, "name", 10),
+        short_column(Project, "department__name", 8),
+        "initial_total_money",
+    )
+    list_display_links = ("year", "code")
     list_filter = ("year", "type", "department")
     search_fields = ("code", "name", "unit__name", "department__name")
     autocomplete_fields = ("department", "unit")
     list_select_related = ("department",)
+
+    @admin.display(description="年初预算数（万元）", ordering=F("initial_budget") + F("carryover"))
+    def initial_total_money(self, obj: Project) -> str:
+        parts = (
+            f"{_label(Project, 'initial_budget')} {money_text(obj.initial_budget)} + "
+            f"{_label(Project, 'carryover')} {money_text(obj.carryover)}"
+        )
+        return format_html('<span title="{}">{}</span>', parts, money_text(obj.initial_total))
 
 
 @admin.register(DepartmentBudget)
@@ -188,20 +267,45 @@ class DepartmentBudgetAdmin(DepartmentScopedAdmin):
     list_display = (
         "year",
         "department",
-        "basic_expenditure",
-        "three_public_budget",
-        "procurement_budget",
-        "stated_total",
+        money_column(DepartmentBudget, "basic_expenditure"),
+        money_column(DepartmentBudget, "three_public_budget"),
+        money_column(DepartmentBudget, "procurement_budget"),
+        money_column(DepartmentBudget, "stated_total"),
     )
     list_filter = ("year", "department")
     search_fields = ("department__name", "department__code")
     list_select_related = ("department",)
 
 
+class AdjustmentAdminForm(forms.ModelForm):
+    """The page's rule here too: no adjustment may leave 全年预算数 negative."""
+
+    class Meta:
+        model = Adjustment
+        fields = ("year", "document_number", "project", "date", "amount", "kind", "note")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        project, amount = cleaned.get("project"), cleaned.get("amount")
+        if project is not None and amount is not None:
+            # The stored row (self.instance is only updated after clean) is the one replaced.
+            check_budget_not_negative(project, amount, self.instance)
+        return cleaned
+
+
 @admin.register(Adjustment)
 class AdjustmentAdmin(DepartmentScopedAdmin):
     department_field = "project__department"
-    list_display = ("year", "department", "document_number", "project", "date", "amount", "kind")
+    form = AdjustmentAdminForm
+    list_display = (
+        "year",
+        "department",
+        "document_number",
+        "project",
+        "date",
+        money_column(Adjustment, "amount"),
+        "kind",
+    )
     list_filter = ("year", "kind", "project__department")
     search_fields = ("document_number", "project__code", "project__name", "note")
     autocomplete_fields = ("project",)
@@ -209,15 +313,49 @@ class AdjustmentAdmin(DepartmentScopedAdmin):
     list_select_related = ("project", "department")
 
 
+class PaymentAdminForm(forms.ModelForm):
+    """The page's rule here too: a payment that takes 执行数 above 全年预算数 needs the box."""
+
+    confirm_over_budget = forms.BooleanField(
+        label="确认超预算支出",
+        required=False,
+        help_text="本次支出使项目执行数超过全年预算数时，须勾选后才能保存",
+    )
+
+    class Meta:
+        model = Payment
+        fields = (
+            "department",
+            "year",
+            "voucher",
+            "date",
+            "amount",
+            "project",
+            "three_public",
+            "procurement",
+            "summary",
+            "confirm_over_budget",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        project, amount = cleaned.get("project"), cleaned.get("amount")
+        if project is not None and amount is not None and not cleaned.get("confirm_over_budget"):
+            # The stored row (self.instance is only updated after clean) is the one replaced.
+            check_over_budget(project, amount, self.instance)
+        return cleaned
+
+
 @admin.register(Payment)
 class PaymentAdmin(DepartmentScopedAdmin):
+    form = PaymentAdminForm
     list_display = (
         "year",
         "voucher",
         "department",
         "project",
         "date",
-        "amount",
+        money_column(Payment, "amount"),
         "three_public",
         "procurement",
     )
@@ -242,7 +380,14 @@ class WarningSettingsAdmin(SimpleHistoryAdmin):
 @admin.register(ProjectRateSnapshot)
 class ProjectRateSnapshotAdmin(DepartmentScopedAdmin):
     department_field = "project__department"
-    list_display = ("as_of", "project", "adjusted", "executed", "execution_rate", "warning")
+    list_display = (
+        "as_of",
+        "project",
+        money_column(ProjectRateSnapshot, "adjusted"),
+        money_column(ProjectRateSnapshot, "executed"),
+        "execution_rate",
+        warning_column(ProjectRateSnapshot, "warning"),
+    )
     list_filter = ("as_of", "warning")
     search_fields = ("project__code", "project__name")
     list_select_related = ("project",)
@@ -250,7 +395,15 @@ class ProjectRateSnapshotAdmin(DepartmentScopedAdmin):
 
 @admin.register(DepartmentRateSnapshot)
 class DepartmentRateSnapshotAdmin(DepartmentScopedAdmin):
-    list_display = ("as_of", "year", "department", "adjusted", "executed", "execution_rate")
+    list_display = (
+        "as_of",
+        "year",
+        "department",
+        money_column(DepartmentRateSnapshot, "adjusted"),
+        money_column(DepartmentRateSnapshot, "executed"),
+        "execution_rate",
+        warning_column(DepartmentRateSnapshot, "warning"),
+    )
     list_filter = ("year", "as_of", "department")
     list_select_related = ("department",)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from .choices import Role
 
@@ -31,10 +31,7 @@ def navigation(request: HttpRequest) -> dict:
     for label, url_name, roles in NAVIGATION:
         if role not in roles:
             continue
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
-            continue
+        url = reverse(url_name)
         item = {"label": label, "url": url, "active": request.path == url}
         if url_name == INBOX:
             # One COUNT on the (recipient, read_at) index; no badge when nothing is unread.

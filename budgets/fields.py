@@ -16,6 +16,8 @@ from django.db import models
 PLACES = 6
 QUANTUM = Decimal(1).scaleb(-PLACES)
 MAX_DIGITS = 18  # 12 integer digits of 万元: far beyond any budget, inside a BIGINT
+# The first amount (万元) a MoneyField cannot hold: every form, sheet and API refuses it.
+MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - PLACES)
 
 
 def to_fen(value: Decimal) -> int:

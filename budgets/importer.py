@@ -30,7 +30,7 @@ from django.utils.module_loading import import_string
 from config.dbbusy import is_database_busy
 
 from .access import FACTS, department_ids, is_reviewer
-from .fields import MoneyField
+from .fields import MAX_AMOUNT, MoneyField
 from .params import DATE_IMPLAUSIBLE, FIRST_YEAR, LAST_YEAR
 from .rates import format_money
 
@@ -69,7 +69,6 @@ MAX_LISTED_RUNS = 10
 SAMPLE_LIMIT = 10
 # A text value shown in a sample is cut after this many characters.
 SAMPLE_TEXT_LIMIT = 60
-MAX_AMOUNT = Decimal("1e12")  # 万元; MoneyField holds 12 integer digits
 # A genuine xlsx compresses text roughly 5–20×; far more than that is a decompression bomb.
 MAX_EXPANSION_RATIO = 100
 MAX_EXPANDED_BYTES = 2 * 1024 * 1024 * 1024
@@ -773,19 +772,3 @@ def run_import(
     result.problems = ctx.problems
     result.counts = ctx.counts
     return result
-
-
-def changed_fields(instance: Any, values: dict[str, Any]) -> list[str]:
-    """The fields whose stored value differs from the incoming one."""
-    return [name for name, value in values.items() if getattr(instance, name) != value]
-
-
-def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

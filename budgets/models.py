@@ -432,7 +432,7 @@ class WarningSettings(models.Model):
 
 
 class ProjectRateSnapshot(models.Model):
-    """A project's budget figures and rates as of one date (for trend charts)."""
+    """A project's budget figures and rates as of one date, kept by the nightly pass."""
 
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="snapshots", verbose_name="项目"

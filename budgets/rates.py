@@ -10,6 +10,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from typing import Protocol
 
 # 40 significant digits: money has at most ~16 (万元 with 6 places), so a rate keeps far more
 # precision than any display needs, independent of the caller's thread-local context.
@@ -28,7 +29,6 @@ DEFAULT_YELLOW_FRACTION = Decimal("0.6")
 
 # At year end an execution rate below this needs a written explanation in the self-evaluation.
 LOW_EXECUTION_THRESHOLD = Decimal(90)
-LOW_EXECUTION_NOTE = "预算执行率低于90%，需说明原因"
 
 # Shown wherever a rate is null (zero denominator or not applicable).
 NO_RATE = "—"
@@ -158,6 +158,13 @@ def format_money(amount: Decimal) -> str:
     return f"{amount:,.{places}f}"
 
 
+class Thresholds(Protocol):
+    """The execution-warning fractions (budgets.selectors.WarningThresholds)."""
+
+    green_fraction: Decimal
+    yellow_fraction: Decimal
+
+
 @dataclass(frozen=True)
 class BudgetFigures:
     """年初预算数, 全年预算数 and 执行数 of a project or department as of a date, in 万元.
@@ -198,11 +205,16 @@ class BudgetFigures:
     def warning(
         self,
         time_progress: Decimal,
+        thresholds: Thresholds | None = None,
         *,
         green_fraction: Decimal = DEFAULT_GREEN_FRACTION,
         yellow_fraction: Decimal = DEFAULT_YELLOW_FRACTION,
     ) -> str | None:
-        """The execution warning of these figures at the given time progress."""
+        """The execution warning of these figures at the given time progress, with the
+        bureau's thresholds (anything with green_fraction and yellow_fraction) if given."""
+        if thresholds is not None:
+            green_fraction = thresholds.green_fraction
+            yellow_fraction = thresholds.yellow_fraction
         return execution_warning(
             self.execution_rate,
             time_progress,

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from .access import FACTS, may_access_department
 from .choices import AdjustmentKind, Role, role_from_text
-from .fields import QUANTUM
+from .fields import MAX_AMOUNT, QUANTUM
 from .importer import check_file, run_import, sheet_classes
 from .models import (
     Adjustment,
@@ -150,7 +150,6 @@ BUDGET_WOULD_BE_NEGATIVE_AFTER_DELETE = (
 )
 
 # MoneyField keeps 12 integer digits of 万元 (see budgets.fields.MAX_DIGITS).
-MAX_AMOUNT = Decimal("1e12")
 
 
 def validate_amount(amount: Decimal) -> None:
@@ -212,8 +211,12 @@ def project_remaining_budget(project: Project) -> BudgetFigures:
     ]
 
 
-def _check_over_budget(project: Project, amount: Decimal, payment: Payment | None) -> None:
-    """Refuse, unless confirmed, a payment that takes 执行数 above 全年预算数 (year end)."""
+def check_over_budget(project: Project, amount: Decimal, payment: Payment | None) -> None:
+    """Refuse, unless confirmed, a payment that takes 执行数 above 全年预算数 (year end).
+
+    `payment` is the stored payment being edited (its stored amount is replaced), or None.
+    Shared by the pages (payment_save) and the admin's payment form.
+    """
     figures = project_remaining_budget(project)
     executed = figures.executed
     if payment is not None and payment.pk is not None and payment.project_id == project.pk:
@@ -277,7 +280,7 @@ def payment_save(
     if taken.exists():
         raise ValidationError({"voucher": message})
     if project is not None and not confirm_over_budget:
-        _check_over_budget(project, amount, payment)
+        check_over_budget(project, amount, payment)
     payment = payment or Payment(department=department)
     payment.year = year
     payment.voucher = voucher
@@ -323,10 +326,14 @@ def _full_year_budget(
     return initial, existing
 
 
-def _check_budget_not_negative(
+def check_budget_not_negative(
     project: Project, amount: Decimal, adjustment: Adjustment | None
 ) -> None:
-    """Refuse an adjustment that leaves the project's 全年预算数 (at year end) negative."""
+    """Refuse an adjustment that leaves the project's 全年预算数 (at year end) negative.
+
+    `adjustment` is the stored adjustment being edited (its stored amount is replaced), or
+    None. Shared by the pages (adjustment_save) and the admin's adjustment form.
+    """
     initial, existing = _full_year_budget(project, excluding=adjustment)
     adjusted = initial + existing + amount
     if adjusted < 0:
@@ -376,7 +383,7 @@ def adjustment_save(
     )
     if taken.exists():
         raise ValidationError({"document_number": message})
-    _check_budget_not_negative(project, amount, adjustment)
+    check_budget_not_negative(project, amount, adjustment)
     adjustment = adjustment or Adjustment()
     adjustment.year = year
     adjustment.document_number = document_number
@@ -661,11 +668,7 @@ def _snapshot_rate(rate: Decimal | None) -> Decimal | None:
 def _snapshot_values(
     figures: BudgetFigures, progress: Decimal, thresholds: WarningThresholds
 ) -> dict:
-    warning = figures.warning(
-        progress,
-        green_fraction=thresholds.green_fraction,
-        yellow_fraction=thresholds.yellow_fraction,
-    )
+    warning = figures.warning(progress, thresholds)
     return {
         "initial": figures.initial,
         "adjusted": figures.adjusted,

@@ -22,6 +22,7 @@ from .importer import (
     UPDATED,
     Column,
     ImportContext,
+    Problem,
     Row,
     Sheet,
 )
@@ -50,6 +51,13 @@ OTHER_FUNDS_OVER_TOTAL = (
     "（年初预算+上年结转）{total}万元"
 )
 BAD_ADJUSTMENT_KIND = "调整类型“{value}”无效，应为“一般调整”或“政策性调整”"
+# The page's rule (budgets.services.BUDGET_WOULD_BE_NEGATIVE) over the whole sheet: the
+# project's adjustments after the import are the stored ones this sheet leaves as they are
+# (已有调整) and this sheet's rows (本表调整).
+BUDGET_WOULD_BE_NEGATIVE = (
+    "导入后项目“{code}”{year}年度全年预算数为{adjusted}万元，不能为负数"
+    "（年初预算数{initial}万元，已有调整{existing}万元，本表调整{amount}万元）"
+)
 DUPLICATE_ROW = "与第{row}行的{key}相同但内容不同"
 DATE_OUTSIDE_YEAR = "日期{day}不在{year}年度内"
 
@@ -722,7 +730,21 @@ class DepartmentBudgetSheet(Sheet):
 # --- 预算调整 --------------------------------------------------------------------------------
 
 
+class AdjustmentRow(NamedTuple):
+    """What the 全年预算数 check needs of one parsed row of the 预算调整 sheet."""
+
+    number: int
+    year: int
+    code: str
+    department: DeptKey
+    document_number: str
+    amount: Decimal
+
+
 class AdjustmentSheet(Sheet):
+    """预算调整. No project's 全年预算数 may end up negative: the rows are checked together,
+    since a 追减 may be covered by a 追加 further down, before the first row is written."""
+
     name = "预算调整"
     columns = (
         Column("项目编码", True),
@@ -737,6 +759,8 @@ class AdjustmentSheet(Sheet):
         super().__init__(ctx)
         self.lookups = lookups(ctx)
         self.guard = DuplicateGuard()
+        self.rows: list[AdjustmentRow] = []
+        self.checked = False
 
     def parse(self, row: Row) -> dict | None:
         code = row.text("项目编码", required=True, max_length=64)
@@ -774,9 +798,18 @@ class AdjustmentSheet(Sheet):
         key = (year, project.department, number)
         if not self.guard.check(row, key, record, "调整文号", "调整文号"):
             return None
+        self.rows.append(AdjustmentRow(row.number, year, code, project.department, number, amount))
         return record
 
     def write(self, records: list[dict]) -> None:
+        if not self.checked:
+            # Here, not while parsing: only the whole sheet tells a project's total, and the
+            # 项目 sheet's new 年初预算 is in the database by now. A problem rolls back the
+            # import, so nothing of this sheet is written.
+            self.checked = True
+            self.check_full_year_budgets()
+        if self.ctx.problems:
+            return
         lk = self.lookups
         project_ids = lk.project_ids({(r["year"], r["code"]) for r in records})
         dept_ids = {r["department"]: lk.department_id(r["department"]) for r in records}
@@ -807,6 +840,92 @@ class AdjustmentSheet(Sheet):
                 for r in records
             },
         )
+
+    def check_full_year_budgets(self) -> None:
+        """A problem on the rows of each project whose 全年预算数 (年初预算数 plus its
+        adjustments up to year end) would be negative after the import; reads only."""
+        lk = self.lookups
+        project_ids = lk.project_ids({(r.year, r.code) for r in self.rows})
+        dept_ids = {r.department: lk.department_id(r.department) for r in self.rows}
+        # 调整文号 key -> (project id, amount, row number); a row replaces the stored one.
+        incoming = {
+            (r.year, dept_ids[r.department], r.document_number): (
+                project_ids[(r.year, r.code)],
+                r.amount,
+                r.number,
+            )
+            for r in self.rows
+        }
+        columns = ("year", "department_id", "document_number", "project_id", "amount", "date")
+        # The stored rows this sheet replaces, then every adjustment of the projects concerned:
+        # those of the rows, and those a row moves a stored adjustment away from.
+        stored: dict[tuple, tuple[int, Decimal, date]] = {}
+        for keys in self._batches(incoming):
+            by_key = Adjustment.objects.filter(
+                year__in={key[0] for key in keys},
+                department_id__in={key[1] for key in keys},
+                document_number__in={key[2] for key in keys},
+            )
+            for y, d, n, p, amount, day in by_key.values_list(*columns):
+                if (y, d, n) in incoming:
+                    stored[(y, d, n)] = (p, amount, day)
+        concerned = {project_id for project_id, _, _ in incoming.values()}
+        concerned |= {project_id for project_id, _, _ in stored.values()}
+        projects: dict[int, tuple[str, int, Decimal]] = {}
+        for ids in self._batches(concerned):
+            rows = Adjustment.objects.filter(project_id__in=ids).values_list(*columns)
+            stored.update(((y, d, n), (p, amount, day)) for y, d, n, p, amount, day in rows)
+            for pk, code, year, initial, carryover in Project.objects.filter(
+                pk__in=ids
+            ).values_list("pk", "code", "year", "initial_budget", "carryover"):
+                projects[pk] = (code, year, initial + carryover)
+
+        def counted(project_id: int, day: date) -> bool:
+            # 全年预算数 counts the adjustments up to the end of the project's year.
+            return day <= date(projects[project_id][1], 12, 31)
+
+        existing: dict[int, Decimal] = dict.fromkeys(projects, Decimal(0))
+        for key, (project_id, amount, day) in stored.items():
+            if key not in incoming and project_id in projects and counted(project_id, day):
+                existing[project_id] += amount
+        in_sheet: dict[int, Decimal] = dict.fromkeys(projects, Decimal(0))
+        for project_id, amount, _ in incoming.values():
+            in_sheet[project_id] += amount
+        for project_id, (code, year, initial) in projects.items():
+            adjusted = initial + existing[project_id] + in_sheet[project_id]
+            if adjusted >= 0:
+                continue
+            message = BUDGET_WOULD_BE_NEGATIVE.format(
+                code=code,
+                year=year,
+                adjusted=format_money(adjusted),
+                initial=format_money(initial),
+                existing=format_money(existing[project_id]),
+                amount=format_money(in_sheet[project_id]),
+            )
+            for number in self._lowering_rows(project_id, incoming, stored, counted):
+                self.ctx.add_problem(Problem(self.name, number, "调整金额", message))
+
+    def _batches(self, items: Collection[Any]) -> Iterator[list[Any]]:
+        # Bounded IN lists: SQLite caps the parameters of one query.
+        items = list(items)
+        for start in range(0, len(items), self.chunk_size):
+            yield items[start : start + self.chunk_size]
+
+    @staticmethod
+    def _lowering_rows(project_id, incoming, stored, counted) -> list[int]:
+        """The rows that lower the project's 全年预算数 against what is stored (a new 追减, a
+        smaller amount, an adjustment moved away); else every row of the project."""
+        lowering, own = [], []
+        for key, (new_project, amount, number) in incoming.items():
+            old = stored.get(key)
+            before = old[1] if old and old[0] == project_id and counted(project_id, old[2]) else 0
+            after = amount if new_project == project_id else 0
+            if after < before:
+                lowering.append(number)
+            if new_project == project_id:
+                own.append(number)
+        return sorted(lowering or own)
 
 
 # --- 支出 ------------------------------------------------------------------------------------

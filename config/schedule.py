@@ -43,7 +43,8 @@ class ScheduleEntry:
 
 
 SCHEDULE: tuple[ScheduleEntry, ...] = (
-    # The trend charts read these snapshots; the pages compute live figures themselves.
+    # Each night keeps every project's rates as of that day (ProjectRateSnapshot): a history
+    # the live pages cannot recompute once payments are corrected.
     ScheduleEntry(
         name="recompute-rates-nightly",
         task="budgets.tasks.recompute_rates_task",

@@ -1,4 +1,4 @@
-"""Top-level URLs: pages of each app, the admin site, the API and its schema."""
+"""Top-level URLs: the pages of each app and the admin site."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from budgets.access import STATEMENTS, restrict
 from budgets.admin import DepartmentScopedAdmin
@@ -11,9 +12,19 @@ from budgets.models import Department, Project
 
 from .department import computed_metric
 from .department_workbook import CODE_SEPARATOR, split_project_codes
-from .models import DepartmentGoal, DepartmentIndicator, Indicator, IndicatorTemplate
+from .models import (
+    DepartmentGoal,
+    DepartmentIndicator,
+    DepartmentScoringSettings,
+    DepartmentTargetLock,
+    Indicator,
+    IndicatorTemplate,
+)
+from .selectors import department_targets_locked
 from .services import INDICATOR_LOCKED
 from .values import ValueError_, parse_target
+
+TARGETS_LOCKED = "该部门{year}年度的部门整体绩效自评已提交，部门整体目标已锁定，不能修改"
 
 
 class IndicatorAdminForm(forms.ModelForm):
@@ -116,7 +127,20 @@ class DepartmentIndicatorAdminForm(forms.ModelForm):
                 self.add_error("raw", exc.message)
         if name is not None:
             self.instance.metric = computed_metric(name)
+        self._check_lock(cleaned)
         return cleaned
+
+    def _check_lock(self, cleaned: dict) -> None:
+        """A department whose self-evaluation is submitted keeps its targets, as in the
+        workbook (the stored row's department and year count, and the new ones)."""
+        keys = set()
+        if self.instance.pk:
+            keys.add((self.instance.department_id, self.instance.year))
+        if cleaned.get("department") is not None and cleaned.get("year") is not None:
+            keys.add((cleaned["department"].pk, cleaned["year"]))
+        for department_id, year in keys:
+            if department_targets_locked(department_id, year):
+                raise forms.ValidationError(TARGETS_LOCKED.format(year=year))
 
 
 @admin.register(DepartmentIndicator)
@@ -132,6 +156,42 @@ class DepartmentIndicatorAdmin(DepartmentScopedAdmin):
         if db_field.name == "department":
             kwargs["queryset"] = _statement_departments(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and department_targets_locked(obj.department_id, obj.year):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(DepartmentScoringSettings)
+class DepartmentScoringSettingsAdmin(SimpleHistoryAdmin):
+    """The bureau's points of the department self-evaluation's groups (one row)."""
+
+    list_display = ("__str__", "input_points", "output_points", "benefit_points")
+
+    def has_add_permission(self, request):
+        return not DepartmentScoringSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DepartmentTargetLock)
+class DepartmentTargetLockAdmin(DepartmentScopedAdmin):
+    """Which departments' targets are locked; set and cleared by the workflow only."""
+
+    list_display = ("year", "department", "locked_at")
+    list_filter = ("year",)
+    list_select_related = ("department",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class DepartmentGoalAdminForm(forms.ModelForm):

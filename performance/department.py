@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .values import EQ, GE, GT, LE, LT, RANGE, TargetValue
+from .values import EQ, GE, GT, LE, LT, RANGE, TIER_ACHIEVED, ActualValue, TargetValue
 
 # department-targets.md, “Computed indicators”: the 三级指标 with quotes, spaces, the words
 # 部门 and 单位 and parentheses of either width removed, against these names.
@@ -28,10 +28,6 @@ _NOISE = re.compile(r"[“”\"'‘’\s()（）]|部门|单位")
 def computed_metric(name: str) -> str:
     """The department figure an indicator of this name is computed from, or ""."""
     return COMPUTED_NAMES.get(_NOISE.sub("", name), "")
-
-
-MET = "达到"
-NOT_MET = "未达到"
 
 
 def meets_target(rate: Decimal | None, target: TargetValue | None) -> bool | None:
@@ -54,8 +50,15 @@ def meets_target(rate: Decimal | None, target: TargetValue | None) -> bool | Non
     return checks.get(target.comparator or EQ)
 
 
-def met_label(met: bool | None) -> str:
-    """达到 / 未达到 / — for tables and pages."""
-    if met is None:
-        return "—"
-    return MET if met else NOT_MET
+# department-targets.md: a computed figure that is null (zero denominator) counts as 达成.
+NOT_APPLICABLE = "无预算，不适用"
+_HUNDREDTH = Decimal("0.01")
+
+
+def computed_actual(figure: Decimal | None) -> ActualValue:
+    """The actual value of a computed indicator: its figure in percent, or 达成 with the note
+    无预算，不适用 when the figure is null."""
+    if figure is None:
+        return ActualValue(raw=NOT_APPLICABLE, tier=TIER_ACHIEVED)
+    shown = figure.quantize(_HUNDREDTH, rounding="ROUND_HALF_UP")
+    return ActualValue(raw=f"{shown}%", number=figure, unit="%")

@@ -29,13 +29,19 @@ from budgets.workbook import DIVISION_COLUMN, UNKNOWN_DEPARTMENT, DeptKey, looku
 
 from .choices import DEPARTMENT_LEVEL1_NAMES, GOAL, TASK
 from .department import computed_metric
-from .models import DepartmentGoal, DepartmentIndicator, target_columns
+from .models import DepartmentGoal, DepartmentIndicator, DepartmentTargetLock, target_columns
 from .services import INDICATOR_WEIGHT_INVALID, WEIGHT_MAX
+from .signals import department_targets_written
 from .values import ValueError_, excel_cell_text, format_decimal, parse_target
 from .workbook import TARGET_PARTS, WEIGHT_NOT_POSITIVE, normalize_level1
 
 DEPARTMENT_INDICATOR = "部门整体目标"
 DEPARTMENT_GOAL = "部门年度目标"
+DEPARTMENT_TARGETS_LOCKED = (
+    "部门“{code}”{year}年度的部门整体绩效自评已提交，部门整体目标已锁定：不能{what}该指标"
+)
+# The stored columns a row sets: a locked department's row must leave them as they are.
+LOCKED_FIELDS = ("level2", "raw", "weight", "note")
 
 UNKNOWN_DEPARTMENT_LEVEL1 = (
     "一级指标“{value}”无效，应为投入管理指标、产出指标、效益指标或满意度指标"
@@ -47,19 +53,6 @@ UNKNOWN_CATEGORY = "类别“{value}”无效，应为履职目标或主要任�
 BAD_ORDER = "序号应为正整数（如1、2、3），不能是“{value}”"
 DUPLICATE_GOAL = "部门“{code}”{year}年度的{category}序号{order}重复（第{row}行已有）"
 
-# The fields of a department indicator that a row sets (its position is kept when corrected).
-INDICATOR_FIELDS = (
-    "level2",
-    "raw",
-    "kind",
-    "comparator",
-    "value",
-    "upper",
-    "unit",
-    "weight",
-    "note",
-    "metric",
-)
 MAX_ORDER = 32767  # PositiveSmallIntegerField
 # 项目编码 of a task: separated by 、 , ， ; (and, forgivingly, ； or line breaks).
 _CODE_SEPARATORS = re.compile(r"[、,，;；\s]+")
@@ -136,6 +129,27 @@ class DepartmentIndicatorSheet(Sheet):
         super().__init__(ctx)
         self.lookups = lookups(ctx)
         self.seen: dict[tuple, int] = {}
+        # Few departments are locked at once: read them all, their indicators when needed.
+        self.locked = set(DepartmentTargetLock.objects.values_list("department_id", "year"))
+        self.stored: dict[tuple[int, int], dict[tuple[str, str], dict]] = {}
+
+    def _locked_change(self, department_id: int, year: int, level1: str, name: str, fields) -> str:
+        """What a row would do to a locked department's targets: "" when nothing changes."""
+        if (department_id, year) not in self.locked:
+            return ""
+        if (department_id, year) not in self.stored:
+            self.stored[(department_id, year)] = {
+                (row["level1"], row["name"]): row
+                for row in DepartmentIndicator.objects.filter(
+                    department_id=department_id, year=year
+                ).values("level1", "name", *LOCKED_FIELDS)
+            }
+        stored = self.stored[(department_id, year)].get((level1, name))
+        if stored is None:
+            return "新增"
+        if any(stored[f] != fields[f] for f in LOCKED_FIELDS):
+            return "修改"
+        return ""
 
     def parse(self, row: Row) -> DepartmentIndicatorRecord | None:
         year = row.year("年度", required=True)
@@ -181,6 +195,14 @@ class DepartmentIndicatorSheet(Sheet):
             "note": note,
             "metric": computed_metric(name),
         }
+        department_id = self.lookups.department_id(department)
+        if department_id is not None and (
+            what := self._locked_change(department_id, year, level1, name, fields)
+        ):
+            row.problem(
+                "三级指标", DEPARTMENT_TARGETS_LOCKED.format(code=code, year=year, what=what)
+            )
+            return None
         return DepartmentIndicatorRecord(row.number, year, department, level1, name, fields)
 
     def write(self, records: list[DepartmentIndicatorRecord]) -> None:
@@ -213,6 +235,13 @@ class DepartmentIndicatorSheet(Sheet):
             # The metric follows from the name: the preview shows what the row says.
             hidden=(*TARGET_PARTS, "metric"),
         )
+        by_year: dict[int, set[int]] = {}
+        for r in records:
+            by_year.setdefault(r.year, set()).add(ids[r.department])
+        for year, department_ids in by_year.items():
+            department_targets_written.send(
+                sender=DepartmentIndicator, year=year, department_ids=department_ids
+            )
 
 
 # --- 部门年度目标 ------------------------------------------------------------------------------

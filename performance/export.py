@@ -26,7 +26,8 @@ def _weight(indicator: Indicator | DepartmentIndicator | IndicatorRow) -> str | 
 
 def department_target_entry(indicator: DepartmentIndicator) -> dict:
     """A 部门整体目标 indicator as the export shows it: a project indicator's shape, plus
-    whether the system computes it. `actual` comes from the department's reports (none yet)."""
+    whether the system computes it. `actual` comes from the department's reports, which
+    tracking's contributor reads (null until then)."""
     return {
         "level1": indicator.level1,
         "level2": indicator.level2,
@@ -58,12 +59,18 @@ def _goal_entries(goals: list[DepartmentGoal]) -> tuple[list[dict], list[dict]]:
 
 def contribute_departments(ctx: ExportContext) -> None:
     """Fill `targets`, `goals` and `tasks` of every department (two queries); `monitoring`
-    and `self_evaluation` stay null until department reports exist."""
+    and `self_evaluation` stay null unless a later contributor (tracking's, from the
+    department reports) fills them, which finds each target in ctx.shared["department_targets"]
+    by the indicator's id."""
     ids = list(ctx.department_entries)
     indicators = department_indicators_by_department(ctx.year, ids)
     goals = department_goals_by_department(ctx.year, ids)
+    targets = ctx.shared.setdefault("department_targets", {})
     for department_id, entry in ctx.department_entries.items():
-        entry["targets"] = [department_target_entry(i) for i in indicators.get(department_id, [])]
+        entry["targets"] = []
+        for indicator in indicators.get(department_id, []):
+            targets[indicator.pk] = department_target_entry(indicator)
+            entry["targets"].append(targets[indicator.pk])
         entry["goals"], entry["tasks"] = _goal_entries(goals.get(department_id, []))
         entry.setdefault("monitoring", None)
         entry.setdefault("self_evaluation", None)

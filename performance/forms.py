@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from budgets.errors import add_service_errors
+
 from .choices import LEVEL1_CHOICES
 from .models import Indicator
 from .services import parse_weight
@@ -14,14 +16,7 @@ class ServiceErrorsMixin:
     """Show a service's ValidationError on the form's fields (or above the form)."""
 
     def add_service_errors(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict"):
-            for field, messages in exc.message_dict.items():
-                target = field if field in self.fields else None
-                for message in messages:
-                    self.add_error(target, message)
-        else:
-            for message in exc.messages:
-                self.add_error(None, message)
+        add_service_errors(self, exc)
 
 
 class IndicatorForm(ServiceErrorsMixin, forms.Form):

@@ -19,6 +19,7 @@ from .choices import (
     LEVEL1_CHOICES,
     LEVEL1_NAMES,
 )
+from .scoring import GROUP_BENEFIT, GROUP_INPUT, GROUP_OUTPUT
 from .values import DEADLINE, KIND_LABELS, TargetValue, target_to_contract
 
 KIND_CHOICES = tuple(KIND_LABELS.items())
@@ -229,3 +230,72 @@ class DepartmentGoal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.category}{self.order}：{self.name[:30]}"
+
+
+class DepartmentTargetLock(models.Model):
+    """A department's targets of one year are locked: its self-evaluation was submitted.
+
+    Set and cleared by the tracking workflow (submit / return), read by every channel that
+    writes department targets (the workbook sheets, the admin site), like Project.targets_locked.
+    """
+
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="target_locks", verbose_name="部门"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    locked_at = models.DateTimeField("锁定时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "部门整体目标锁定"
+        verbose_name_plural = "部门整体目标锁定"
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year"], name="department_lock_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.year}"
+
+
+class DepartmentScoringSettings(models.Model):
+    """The points of the department self-evaluation's groups the finance bureau may change
+    (one row; department-targets.md: 投入管理 30, 产出 40, 效益 30)."""
+
+    input_points = models.DecimalField(
+        "投入管理指标分值", max_digits=5, decimal_places=2, default=Decimal(30)
+    )
+    output_points = models.DecimalField(
+        "产出指标分值", max_digits=5, decimal_places=2, default=Decimal(40)
+    )
+    benefit_points = models.DecimalField(
+        "效益指标分值（含满意度）", max_digits=5, decimal_places=2, default=Decimal(30)
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "部门整体自评分值设置"
+        verbose_name_plural = "部门整体自评分值设置"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(input_points__gte=0)
+                & models.Q(output_points__gte=0)
+                & models.Q(benefit_points__gte=0)
+                & models.Q(
+                    input_points=100 - models.F("output_points") - models.F("benefit_points")
+                ),
+                name="department_points_add_up",
+                violation_error_message="三组分值均不能为负数，且合计须为100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"投入管理 {self.input_points} / 产出 {self.output_points} / 效益 {self.benefit_points}"
+        )
+
+    def group_points(self) -> dict[str, Decimal]:
+        """The points by scoring group, as performance.scoring.department_scheme takes them."""
+        return {
+            GROUP_INPUT: self.input_points,
+            GROUP_OUTPUT: self.output_points,
+            GROUP_BENEFIT: self.benefit_points,
+        }

@@ -26,8 +26,8 @@ Decisions where the spec leaves room (all tested):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
@@ -42,6 +42,7 @@ from performance.values import (
     QUANTITATIVE,
     RELATIVE,
     TIER_ACHIEVED,
+    TIER_DEFAULT_PERCENT,
     TIER_MISSED,
     TIER_PARTIAL,
     ActualValue,
@@ -73,18 +74,15 @@ GROUP_POINTS = {
     GROUP_SATISFACTION: Decimal(10),
 }
 TOTAL_POINTS = Decimal(100)
+# The department self-evaluation's groups (department-targets.md); the bureau may change the
+# points (performance.DepartmentScoringSettings).
+GROUP_INPUT = "投入管理指标"
+DEPARTMENT_GROUP_POINTS = {
+    GROUP_INPUT: Decimal(30),
+    GROUP_OUTPUT: Decimal(40),
+    GROUP_BENEFIT: Decimal(30),
+}
 
-# A tier's band as a percentage of the weight, and what a tier without a percentage counts.
-TIER_BANDS = {
-    TIER_ACHIEVED: (Decimal(80), Decimal(100)),
-    TIER_PARTIAL: (Decimal(60), Decimal(80)),
-    TIER_MISSED: (Decimal(0), Decimal(60)),
-}
-TIER_DEFAULT_PERCENT = {
-    TIER_ACHIEVED: Decimal(100),
-    TIER_PARTIAL: Decimal(70),
-    TIER_MISSED: Decimal(30),
-}
 
 OVER_COMPLETION = "超额完成较多，需说明原因"
 OVER_COMPLETION_THRESHOLD = Decimal("1.2")
@@ -93,7 +91,6 @@ GRADE_EXCELLENT = "优"
 GRADE_GOOD = "良"
 GRADE_FAIR = "中"
 GRADE_POOR = "差"
-GRADES = (GRADE_EXCELLENT, GRADE_GOOD, GRADE_FAIR, GRADE_POOR)
 
 BLUE = "blue"
 GREEN = "green"
@@ -102,10 +99,7 @@ RED = "red"
 # Worst first: the project's target light is the first of these among its indicators.
 LIGHTS_WORST_FIRST = (RED, YELLOW, GREEN, BLUE)
 
-DEVIATION_CAUSES = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
-LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 
-HIGHER_IS_BETTER = frozenset({">=", ">", "="})
 LOWER_IS_BETTER = frozenset({"<=", "<"})
 
 # The units of a cost written as a total amount: `=` means “at most” for these.
@@ -181,18 +175,57 @@ def _weights_usable(weights: Sequence[Decimal | None]) -> bool:
     return sum(weights, Decimal(0)) > 0
 
 
+def department_group_of(level1: str) -> str:
+    """The scoring group of a department indicator (department-targets.md): 投入管理, 产出
+    (成本 with it) or 效益 — a 满意度 indicator counts in 效益. Unknown names raise ValueError."""
+    name = "".join(level1.split())
+    if "投入" in name or "管理" in name:
+        return GROUP_INPUT
+    if "满意" in name or "效益" in name:
+        return GROUP_BENEFIT
+    if "产出" in name or "成本" in name:
+        return GROUP_OUTPUT
+    raise ValueError(f"未知的一级指标：{level1}")
+
+
+@dataclass(frozen=True)
+class ScoringScheme:
+    """How the 100 points are shared: the groups of the indicators, each group's points and
+    the execution rate's (projects: 10/50/30/10; a department: 30/40/30, no execution)."""
+
+    group_of: Callable[[str], str] = group_of
+    group_points: Mapping[str, Decimal] = field(default_factory=lambda: dict(GROUP_POINTS))
+    execution_points: Decimal = EXECUTION_POINTS
+
+
+PROJECT_SCHEME = ScoringScheme()
+
+
+def department_scheme(points: Mapping[str, Decimal] | None = None) -> ScoringScheme:
+    """The department self-evaluation's scheme with the bureau's group points (default
+    30/40/30); there is no execution score (预算执行率 is one of the 投入管理 indicators)."""
+    return ScoringScheme(
+        group_of=department_group_of,
+        group_points=dict(points or DEPARTMENT_GROUP_POINTS),
+        execution_points=Decimal(0),
+    )
+
+
 def _allocate_exact(
-    indicators: Sequence[tuple[Hashable, str, Decimal | None]], *, has_budget: bool
+    indicators: Sequence[tuple[Hashable, str, Decimal | None]],
+    *,
+    has_budget: bool,
+    scheme: ScoringScheme = PROJECT_SCHEME,
 ) -> tuple[Fraction, dict[Hashable, Fraction]]:
     keys = [key for key, _, _ in indicators]
     if len(set(keys)) != len(keys):
         raise ValueError("指标键重复")
-    groups = {key: group_of(level1) for key, level1, _ in indicators}
+    groups = {key: scheme.group_of(level1) for key, level1, _ in indicators}
+    execution = Fraction(scheme.execution_points) if has_budget else Fraction(0)
     if not indicators:
         # Nothing to share the indicator points with: the execution rate carries them all.
-        return (Fraction(TOTAL_POINTS) if has_budget else Fraction(0)), {}
+        return (Fraction(TOTAL_POINTS) if execution else Fraction(0)), {}
 
-    execution = Fraction(EXECUTION_POINTS) if has_budget else Fraction(0)
     pool = Fraction(TOTAL_POINTS) - execution
     weights = [weight for _, _, weight in indicators]
     if _weights_usable(weights):
@@ -204,17 +237,25 @@ def _allocate_exact(
     members: dict[str, list[Hashable]] = {}
     for key in keys:
         members.setdefault(groups[key], []).append(key)
-    present_points = sum(Fraction(GROUP_POINTS[group]) for group in members)
+    group_points = {g: Fraction(scheme.group_points.get(g, 0)) for g in members}
+    present_points = sum(group_points.values())
+    if present_points <= 0:
+        # The bureau gave the present groups no points: share the pool equally instead.
+        group_points = {g: Fraction(len(m)) for g, m in members.items()}
+        present_points = Fraction(len(keys))
     points: dict[Hashable, Fraction] = {}
     for key in keys:
         group = groups[key]
-        group_share = pool * Fraction(GROUP_POINTS[group]) / present_points
+        group_share = pool * group_points[group] / present_points
         points[key] = group_share / len(members[group])
     return execution, points
 
 
 def allocate_points(
-    indicators: Sequence[tuple[Hashable, str, Decimal | None]], *, has_budget: bool
+    indicators: Sequence[tuple[Hashable, str, Decimal | None]],
+    *,
+    has_budget: bool,
+    scheme: ScoringScheme = PROJECT_SCHEME,
 ) -> Allocation:
     """Share the 100 points among the execution rate and the indicators (key, level1, 权重).
 
@@ -226,7 +267,7 @@ def allocate_points(
     With no indicator at all the execution rate gets 100 (0 without budget).
     Points are exact to 40 significant digits, so they add up to 100 within 1e-36.
     """
-    execution, points = _allocate_exact(indicators, has_budget=has_budget)
+    execution, points = _allocate_exact(indicators, has_budget=has_budget, scheme=scheme)
     return Allocation(
         execution_points=_to_decimal(execution),
         indicator_points={key: _to_decimal(value) for key, value in points.items()},
@@ -414,11 +455,6 @@ def execution_score(
     return _to_decimal(_execution_score_exact(execution_rate, Fraction(points)))
 
 
-def total_score(parts: Iterable[Decimal | None]) -> Decimal:
-    """The exact sum of the parts (None counts 0), rounded half-up to 2 decimals."""
-    return _round_half_up(sum((Fraction(part) for part in parts if part is not None), Fraction(0)))
-
-
 def grade(total: Decimal) -> str:
     """优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差 below; give it the rounded total."""
     if total >= 90:
@@ -478,12 +514,19 @@ class SelfEvaluationScore:
 
 
 def score_self_evaluation(
-    *, indicators: Sequence[ScoringInput], execution_rate: Decimal | None, fiscal_year: int
+    *,
+    indicators: Sequence[ScoringInput],
+    execution_rate: Decimal | None,
+    fiscal_year: int,
+    scheme: ScoringScheme = PROJECT_SCHEME,
 ) -> SelfEvaluationScore:
-    """Score a project: allocate the points, score each indicator and the execution rate."""
+    """Score a project (or, with a department scheme and no execution rate, a department):
+    allocate the points, score each indicator and the execution rate."""
     has_budget = execution_rate is not None
     execution_points, points = _allocate_exact(
-        [(item.key, item.level1, item.weight) for item in indicators], has_budget=has_budget
+        [(item.key, item.level1, item.weight) for item in indicators],
+        has_budget=has_budget,
+        scheme=scheme,
     )
     exact_total = Fraction(0)
     execution = None

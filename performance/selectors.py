@@ -21,8 +21,16 @@ from budgets.selectors import (
 
 from .choices import DEPARTMENT_LEVEL1_NAMES, TASK
 from .department_review import DepartmentIndicatorInput, TaskInput, review_department
-from .models import DepartmentGoal, DepartmentIndicator, Indicator, target_from_fields
+from .models import (
+    DepartmentGoal,
+    DepartmentIndicator,
+    DepartmentScoringSettings,
+    DepartmentTargetLock,
+    Indicator,
+    target_from_fields,
+)
 from .review import ReviewInput, ReviewResult, review_targets
+from .scoring import ScoringScheme, department_scheme
 from .values import TargetValue, ValueError_, parse_target
 
 
@@ -198,3 +206,15 @@ def department_reviews(
             budget_total=total.computed if total else Decimal(0),
         )
     return result
+
+
+def department_scoring_scheme() -> ScoringScheme:
+    """The department self-evaluation's scheme with the bureau's group points (one query;
+    read, never created: until the admin site saves the row, 30/40/30 apply)."""
+    row = DepartmentScoringSettings.objects.filter(pk=1).first() or DepartmentScoringSettings()
+    return department_scheme(row.group_points())
+
+
+def department_targets_locked(department_id: int, year: int) -> bool:
+    """The department's self-evaluation of the year is submitted: its targets are locked."""
+    return DepartmentTargetLock.objects.filter(department_id=department_id, year=year).exists()

@@ -44,7 +44,6 @@ TIER_DEFAULT_PERCENT: dict[str, Decimal] = {
 }
 
 GE, LE, GT, LT, EQ, RANGE = ">=", "<=", ">", "<", "=", "range"
-COMPARATORS = (GE, LE, GT, LT, EQ, RANGE)
 
 MAX_LENGTH = 500
 # The largest number a value may hold: 12 digits before the decimal point, as many as an

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from simple_history.admin import SimpleHistoryAdmin
 
 from budgets.access import covered_division_filter, is_admin, is_reviewer
-from budgets.admin import DepartmentScopedAdmin
+from budgets.admin import DepartmentScopedAdmin, warning_column
 
 from .compute import LINE_COMPUTED_FIELDS, REPORT_COMPUTED_FIELDS, reports_recompute
 from .models import (
@@ -35,6 +35,8 @@ REPORT_COMPUTED = (
     *FROZEN_REPORT_FIELDS,
 )
 LINE_COMPUTED = (*LINE_COMPUTED_FIELDS, "reviewer_score", "reviewer_reason")
+# Stored as green/yellow/red/over without choices: shown by its label ("—" when none).
+BUDGET_WARNING = warning_column(Report, "budget_warning", none="—")
 
 
 @admin.register(Round)
@@ -112,22 +114,40 @@ class ReportTransitionInline(admin.TabularInline):
 
 @admin.register(Report)
 class ReportAdmin(DepartmentScopedAdmin):
-    department_field = "project__department"
+    # A project's report or a department's own (部门整体): either path names the department.
+    department_field = ("project__department", "department")
     list_display = (
-        "project",
+        "subject",
         "round",
         "status",
         "target_light",
-        "budget_warning",
+        BUDGET_WARNING,
         "score",
         "grade",
         "submitted_at",
     )
     list_filter = ("status", "round__year", "round__stage", "project__department")
-    search_fields = ("project__code", "project__name", "project__department__name")
-    list_select_related = ("project", "round")
-    readonly_fields = ("round", "project", *REPORT_COMPUTED)
+    search_fields = (
+        "project__code",
+        "project__name",
+        "project__department__name",
+        "department__code",
+        "department__name",
+    )
+    list_select_related = ("project", "department", "round")
+    readonly_fields = (
+        "round",
+        "project",
+        "department",
+        *(BUDGET_WARNING if name == "budget_warning" else name for name in REPORT_COMPUTED),
+    )
+    # Shown read-only by its label above, and never edited here (compute.py sets it).
+    exclude = ("budget_warning",)
     inlines = (ReportIndicatorInline, ReportTransitionInline)
+
+    @admin.display(description="项目 / 部门整体", ordering="project__code")
+    def subject(self, obj: Report) -> str:
+        return obj.subject_name
 
     def has_add_permission(self, request):
         # Reports are created by opening them in a round or by importing 实际完成.

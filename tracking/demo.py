@@ -17,7 +17,14 @@ from performance.values import QUALITATIVE, QUANTITATIVE, RELATIVE, format_decim
 from .choices import ReportStatus, Stage
 from .models import Round
 from .selectors import divisions_with_projects
-from .services import LineInput, ReportInput, report_get_or_create, report_save, report_submit
+from .services import (
+    LineInput,
+    ReportInput,
+    department_reports_create,
+    report_get_or_create,
+    report_save,
+    report_submit,
+)
 
 DEMO_MONITORING_AS_OF = date(DEMO_YEAR, 7, 31)
 DEMO_SELF_EVALUATION_AS_OF = date(DEMO_YEAR, 12, 31)
@@ -74,6 +81,7 @@ def load_demo(samples: Path) -> DemoReport:
         # Each finance bureau (区划) of the demo opens its own rounds.
         bureaus = divisions_with_projects(None, DEMO_YEAR)
         monitoring: dict[int, Round] = {}
+        department_reports = 0
         for division in bureaus:
             monitoring[division.pk], _ = Round.objects.get_or_create(
                 division=division,
@@ -84,18 +92,23 @@ def load_demo(samples: Path) -> DemoReport:
             )
             # The self-evaluation deadline is three days ahead on first load, so the reminder
             # pass (run now through Celery, then daily by beat) has something to say.
-            Round.objects.get_or_create(
+            self_evaluation, _ = Round.objects.get_or_create(
                 division=division,
                 year=DEMO_YEAR,
                 stage=Stage.SELF_EVALUATION,
                 as_of=DEMO_SELF_EVALUATION_AS_OF,
                 defaults={"deadline": timezone.localdate() + timedelta(days=3)},
             )
+            # The departments with 部门整体目标 get their own reports, as open_round does.
+            for round_ in (monitoring[division.pk], self_evaluation):
+                department_reports += len(department_reports_create(round_))
         _fill_monitoring(monitoring, report)
     names = "、".join(d.name for d in bureaus)
     report.lines.append(
         f"填报轮次（{names}各一套）：2024年运行监控（截至07月31日）、2024年绩效自评（截至12月31日）"
     )
+    if department_reports:
+        report.lines.append(f"部门整体绩效报告（草稿）：新增{department_reports}份")
     _queue_reminders(report)
     return report
 

@@ -7,29 +7,22 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from budgets.errors import add_service_errors
 from budgets.models import Division
 from budgets.params import MAX_ID, validate_plausible_date
 
 from .choices import CauseCategory, Likelihood, Stage
 from .models import Report
 from .selectors import LineRow
-from .services import LineInput, ReportInput, WorkflowError
+from .services import LineInput, ReportInput
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 BLANK = [("", "请选择")]
 SHEET_REQUIRED = "请选择要上传的“实际完成”表（.xlsx）"
 
 
-def apply_workflow_error(form: forms.Form, error: WorkflowError) -> None:
-    """Show a refused action on the form: on its fields where known, else at the top."""
-    placed = set()
-    for name, message in error.field_errors.items():
-        if name in form.fields:
-            form.add_error(name, message)
-            placed.add(message)
-    for message in error.messages:
-        if message not in placed:
-            form.add_error(None, message)
+# One adapter for every service error (budgets.errors); the old name stays for the views.
+apply_workflow_error = add_service_errors
 
 
 ALL_DIVISIONS = "全部（各有项目的区划各开一轮）"

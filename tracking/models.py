@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from budgets.fields import MoneyField
 from budgets.models import Department, Division, Project
-from performance.models import Indicator
+from performance.models import DepartmentIndicator, Indicator
 
 from .choices import (
     FROZEN_STATUSES,
@@ -87,13 +87,29 @@ class Round(models.Model):
 
 
 class Report(models.Model):
-    """One project's monitoring report or self-evaluation in one round."""
+    """One project's monitoring report or self-evaluation in one round — or the department's
+    own (部门整体绩效, department-targets.md): exactly one of `project` and `department` is set.
+    Both kinds share the workflow, lights, causes and review; a department report's lines
+    point at the department's indicators and it has no execution score of its own."""
 
     round = models.ForeignKey(
         Round, on_delete=models.PROTECT, related_name="reports", verbose_name="轮次"
     )
     project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="reports", verbose_name="项目"
+        Project,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name="项目",
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="department_reports",
+        verbose_name="部门（部门整体报告）",
     )
     status = models.CharField(
         "状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
@@ -133,6 +149,8 @@ class Report(models.Model):
     frozen_carryover = MoneyField("提交时上年结转（万元）", null=True, blank=True)
     frozen_adjusted = MoneyField("提交时全年预算数（万元）", null=True, blank=True)
     frozen_executed = MoneyField("提交时执行数（万元）", null=True, blank=True)
+    # 政策性调整 within frozen_adjusted: left out of 预算调整率's numerator.
+    frozen_policy = MoneyField("提交时政策性调整（万元）", null=True, blank=True)
 
     # Review.
     return_reason = models.TextField("退回原因", blank=True, default="")
@@ -168,11 +186,40 @@ class Report(models.Model):
         ordering = ["round_id", "project_id"]
         constraints = [
             models.UniqueConstraint(fields=["round", "project"], name="report_unique_in_round"),
+            models.UniqueConstraint(
+                fields=["round", "department"], name="department_report_unique_in_round"
+            ),
+            models.CheckConstraint(
+                condition=Q(project__isnull=False, department__isnull=True)
+                | Q(project__isnull=True, department__isnull=False),
+                name="report_of_project_or_department",
+            ),
         ]
         indexes = [models.Index(fields=["status", "submitted_at"])]
 
     def __str__(self) -> str:
-        return f"{self.round} · {self.project.name}"
+        return f"{self.round} · {self.subject_name}"
+
+    @property
+    def is_department(self) -> bool:
+        """The department's own report (部门整体绩效), not a project's."""
+        return self.project_id is None
+
+    @property
+    def owner_department_id(self) -> int:
+        """The department whose staff fill the report in (and whose reviewers judge it)."""
+        return self.department_id if self.is_department else self.project.department_id
+
+    @property
+    def owner_department(self) -> Department:
+        return self.department if self.is_department else self.project.department
+
+    @property
+    def subject_name(self) -> str:
+        """What the report is about, as lists show it."""
+        if self.is_department:
+            return f"{self.department.name}（部门整体）"
+        return self.project.name
 
     @property
     def is_frozen(self) -> bool:
@@ -194,7 +241,9 @@ class ReportIndicator(models.Model):
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="lines", verbose_name="报告"
     )
-    # Empty only on a submitted or approved report whose indicator was deleted since.
+    # A project report's line names a project indicator, a department report's line a
+    # department indicator; empty only on a submitted or approved report whose indicator was
+    # deleted since.
     indicator = models.ForeignKey(
         Indicator,
         on_delete=keep_frozen_lines,
@@ -202,6 +251,14 @@ class ReportIndicator(models.Model):
         blank=True,
         related_name="actuals",
         verbose_name="指标",
+    )
+    department_indicator = models.ForeignKey(
+        DepartmentIndicator,
+        on_delete=keep_frozen_lines,
+        null=True,
+        blank=True,
+        related_name="actuals",
+        verbose_name="部门整体指标",
     )
     actual_raw = models.CharField("实际完成值", max_length=500, blank=True, default="")
     expected_raw = models.CharField("全年预计完成值", max_length=500, blank=True, default="")
@@ -237,6 +294,10 @@ class ReportIndicator(models.Model):
         "提交时权重", max_digits=7, decimal_places=3, null=True, blank=True
     )
     frozen_position = models.PositiveIntegerField("提交时顺序", null=True, blank=True)
+    # A computed department indicator (department-targets.md): the figure it was computed
+    # from and its value as of the round's date, stored at submission (null: 无预算，不适用).
+    frozen_metric = models.CharField("提交时系统计算指标", max_length=40, blank=True, default="")
+    computed_value = models.DecimalField("系统计算值", null=True, blank=True, **RATIO)
     history = HistoricalRecords()
 
     class Meta:
@@ -245,40 +306,70 @@ class ReportIndicator(models.Model):
         ordering = ["report_id", "indicator__position", "indicator_id"]
         constraints = [
             models.UniqueConstraint(fields=["report", "indicator"], name="actual_unique"),
+            models.UniqueConstraint(
+                fields=["report", "department_indicator"], name="department_actual_unique"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.indicator_name}：{self.actual_raw or self.expected_raw}"
 
     @property
+    def target_indicator_id(self) -> int | None:
+        """The id of the indicator the line is about, of either kind."""
+        return self.indicator_id if self.indicator_id is not None else self.department_indicator_id
+
+    @property
     def indicator_name(self) -> str:
         """The name as the report shows it: frozen at submission, else the indicator's."""
-        if self.frozen_name or self.indicator_id is None:
+        if self.frozen_name:
             return self.frozen_name
-        return self.indicator.name
+        if self.indicator_id is not None:
+            return self.indicator.name
+        if self.department_indicator_id is not None:
+            return self.department_indicator.name
+        return ""
 
-    def freeze(self, indicator: Indicator) -> None:
+    def freeze(self, indicator: Indicator | DepartmentIndicator) -> None:
         """Keep the indicator as it is now (the report is being submitted)."""
         for name in INDICATOR_SNAPSHOT:
             setattr(self, f"frozen_{name}", getattr(indicator, name))
+        self.frozen_metric = getattr(indicator, "metric", "")
 
     def unfreeze(self) -> None:
-        for name in INDICATOR_SNAPSHOT:
+        for name in (*INDICATOR_SNAPSHOT, "metric"):
             field = self._meta.get_field(f"frozen_{name}")
             setattr(self, field.attname, field.get_default())
+        self.computed_value = None
 
     def frozen_indicator(self, project: Project) -> Indicator:
         """The indicator as frozen at submission (unsaved; its pk is None once deleted)."""
         values = {name: getattr(self, f"frozen_{name}") for name in INDICATOR_SNAPSHOT}
         return Indicator(pk=self.indicator_id, project=project, **values)
 
+    def frozen_department_indicator(self, department: Department, year: int) -> DepartmentIndicator:
+        """The department indicator as frozen at submission (unsaved; pk None once deleted)."""
+        values = {name: getattr(self, f"frozen_{name}") for name in INDICATOR_SNAPSHOT}
+        return DepartmentIndicator(
+            pk=self.department_indicator_id,
+            department=department,
+            year=year,
+            metric=self.frozen_metric,
+            **values,
+        )
 
-FROZEN_LINE_FIELDS = tuple(f"frozen_{name}" for name in INDICATOR_SNAPSHOT)
+
+FROZEN_LINE_FIELDS = (
+    *(f"frozen_{name}" for name in INDICATOR_SNAPSHOT),
+    "frozen_metric",
+    "computed_value",
+)
 FROZEN_REPORT_FIELDS = (
     "frozen_initial_budget",
     "frozen_carryover",
     "frozen_adjusted",
     "frozen_executed",
+    "frozen_policy",
 )
 
 

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from budgets.access import covers_division
@@ -55,16 +55,18 @@ PROJECTS_LISTED = 20  # a body names at most this many projects
 DUE_SOON_SUBJECT = "【即将到期】{round}将于{days}天后截止"
 DUE_SOON_BODY = (
     "{department}：{round}的填报截止日期为{deadline}，还有{days}天。"
-    "本部门尚有{count}个项目未提交：\n{projects}\n请在截止日期前完成填报并提交。"
+    "本部门尚有{count}未提交：\n{projects}\n请在截止日期前完成填报并提交。"
 )
-OVERDUE_SUBJECT = "【已逾期】{round}已逾期{days}天，尚有{count}个项目未提交"
+OVERDUE_SUBJECT = "【已逾期】{round}已逾期{days}天，尚有{count}未提交"
 OVERDUE_BODY = (
     "{department}：{round}的填报截止日期为{deadline}，已逾期{days}天。"
-    "本部门尚有{count}个项目未提交：\n{projects}\n请尽快完成填报并提交。"
+    "本部门尚有{count}未提交：\n{projects}\n请尽快完成填报并提交。"
 )
 DIGEST_SUBJECT = "【逾期汇总】{day}共有{count}个部门逾期未提交"
 DIGEST_BODY = "截至{day}，以下部门逾期未提交：\n{lines}"
-DIGEST_LINE = "{round}：{department}（{code}）{count}个项目未提交，已逾期{days}天"
+DIGEST_LINE = "{round}：{department}（{code}）{count}未提交，已逾期{days}天"
+# What a late department still owes: its projects' reports and its own (部门整体).
+DEPARTMENT_REPORT = "部门整体绩效报告"
 RETURNED_SUBJECT = "【报告被退回】{project}（{round}）"
 RETURNED_BODY = (
     "您提交的“{project}”{round}报告已被{reviewer}退回。\n退回原因：{reason}\n请修改后重新提交。"
@@ -139,20 +141,14 @@ def _project_lines(projects: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _link(*candidates: tuple[str, dict]) -> str:
-    """The first of the url names that exists (pages are added by other areas), else "/"."""
-    for name, kwargs in candidates:
-        try:
-            return reverse(name, kwargs=kwargs or None)
-        except NoReverseMatch:
-            continue
-    return "/"
+def _link(name: str, **kwargs) -> str:
+    return reverse(name, kwargs=kwargs or None)
 
 
 def round_link(round_id: int | None) -> str:
     if round_id is None:
-        return _link(("tracking:round_list", {}))
-    return _link(("tracking:round_detail", {"pk": round_id}), ("tracking:round_list", {}))
+        return _link("tracking:round_list")
+    return _link("tracking:round_detail", pk=round_id)
 
 
 def notification_link(notification: Notification) -> str:
@@ -160,7 +156,7 @@ def notification_link(notification: Notification) -> str:
     if notification.link and notification.link != "/":
         return notification.link
     if notification.kind == NotificationKind.EXECUTION_RED and notification.project_id:
-        return _link(("budgets:project_detail", {"pk": notification.project_id}))
+        return _link("budgets:project_detail", pk=notification.project_id)
     return round_link(notification.round_id)
 
 
@@ -254,11 +250,28 @@ class Pending:
     department_code: str
     department_name: str
     projects: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+    # The department's own report (部门整体) of the round is not submitted either.
+    department_report: bool = False
+
+    @property
+    def owed(self) -> str:
+        """What is not submitted, as the messages say it: “2个项目”, “部门整体绩效报告”."""
+        parts = [f"{len(self.projects)}个项目"] if self.projects else []
+        if self.department_report:
+            parts.append(DEPARTMENT_REPORT)
+        return "和".join(parts)
+
+    @property
+    def lines(self) -> str:
+        text = _project_lines(self.projects) if self.projects else ""
+        if self.department_report:
+            text = f"{text}\n· {DEPARTMENT_REPORT}" if text else f"· {DEPARTMENT_REPORT}"
+        return text
 
 
 def pending_departments(rounds: Iterable[Round]) -> list[Pending]:
-    """Per round, the departments of its 区划 with projects whose report is not submitted
-    (one query each)."""
+    """Per round, the departments of its 区划 with projects whose report is not submitted, or
+    whose own department report is not (two queries each)."""
     result: list[Pending] = []
     for round_ in rounds:
         submitted = Report.objects.filter(
@@ -275,8 +288,17 @@ def pending_departments(rounds: Iterable[Round]) -> list[Pending]:
             pending = by_department.get(dept_id)
             if pending is None:
                 pending = by_department[dept_id] = Pending(round_, dept_id, dept_code, dept_name)
-                result.append(pending)
             pending.projects.append((code, name))
+        for dept_id, dept_code, dept_name in (
+            Report.objects.filter(round=round_, department__isnull=False)
+            .exclude(status__in=SUBMITTED_STATUSES)
+            .values_list("department_id", "department__code", "department__name")
+        ):
+            pending = by_department.get(dept_id)
+            if pending is None:
+                pending = by_department[dept_id] = Pending(round_, dept_id, dept_code, dept_name)
+            pending.department_report = True
+        result += sorted(by_department.values(), key=lambda p: p.department_code)
     return result
 
 
@@ -300,13 +322,12 @@ def _reviewers() -> list[User]:
 
 def _staff_notification(pending: Pending, kind: str, today: date, user: User) -> Notification:
     round_ = pending.round
-    count = len(pending.projects)
     values = {
         "round": str(round_),
         "department": pending.department_name,
         "deadline": chinese_day(round_.deadline),
-        "count": count,
-        "projects": _project_lines(pending.projects),
+        "count": pending.owed,
+        "projects": pending.lines,
     }
     if kind == NotificationKind.DUE_SOON:
         values["days"] = (round_.deadline - today).days
@@ -347,7 +368,7 @@ def _digest(reviewer: User, overdue: list[Pending], today: date) -> Notification
             round=p.round,
             department=p.department_name,
             code=f"{p.round.division.code}/{p.department_code}" if several else p.department_code,
-            count=len(p.projects),
+            count=p.owed,
             days=(today - p.round.deadline).days,
         )
         for p in overdue
@@ -379,14 +400,7 @@ def _execution_red_notifications(today: date) -> list[list[Notification]]:
     thresholds = warning_thresholds()
     progress = time_progress(today)
     # 超支 (over 100 %) is as urgent as red: it goes out the same way, with its own words.
-    warnings = {
-        pk: f.warning(
-            progress,
-            green_fraction=thresholds.green_fraction,
-            yellow_fraction=thresholds.yellow_fraction,
-        )
-        for pk, f in figures.items()
-    }
+    warnings = {pk: f.warning(progress, thresholds) for pk, f in figures.items()}
     red = {pk for pk, warning in warnings.items() if warning in (RED, OVER)}
     if not red:
         return []
@@ -426,7 +440,7 @@ def _execution_red_notifications(today: date) -> list[list[Notification]]:
                         (EXECUTION_OVER_SUBJECT if over else EXECUTION_RED_SUBJECT).format(**values)
                     ),
                     body=(EXECUTION_OVER_BODY if over else EXECUTION_RED_BODY).format(**values),
-                    link=_link(("budgets:project_detail", {"pk": pk})),
+                    link=_link("budgets:project_detail", pk=pk),
                 )
             )
     return list(groups.values())
@@ -526,7 +540,9 @@ def notify_returned(*, report_id: int) -> Notification | None:
 
 def _notify_returned(report_id: int) -> Notification | None:
     report = (
-        Report.objects.select_related("round", "project", "submitted_by", "reviewed_by")
+        Report.objects.select_related(
+            "round", "project", "department", "submitted_by", "reviewed_by"
+        )
         .filter(pk=report_id)
         .first()
     )
@@ -544,22 +560,17 @@ def _notify_returned(report_id: int) -> Notification | None:
         recipients = [submitter]
     else:
         # The submitter left: the department's staff take over the report.
-        recipients = _staff_by_department([report.project.department_id]).get(
-            report.project.department_id, []
+        recipients = _staff_by_department([report.owner_department_id]).get(
+            report.owner_department_id, []
         )
     reviewer = report.reviewed_by.display_name if report.reviewed_by else "财政局审核人"
     values = {
-        "project": report.project.name,
+        "project": report.subject_name,
         "round": str(report.round),
         "reviewer": reviewer,
         "reason": transition.reason or report.return_reason,
     }
-    link = _link(
-        ("tracking:report_detail", {"pk": report.pk}),
-        ("tracking:report_edit", {"pk": report.pk}),
-        ("tracking:round_detail", {"pk": report.round_id}),
-        ("tracking:round_list", {}),
-    )
+    link = _link("tracking:report_detail", pk=report.pk)
     today = timezone.localdate()
     candidates = [
         Notification(
@@ -567,7 +578,7 @@ def _notify_returned(report_id: int) -> Notification | None:
             kind=NotificationKind.RETURNED,
             round=report.round,
             project=report.project,
-            department_id=report.project.department_id,
+            department_id=report.owner_department_id,
             subject_key=f"return:{transition.pk}",
             day=today,
             subject=_subject(RETURNED_SUBJECT.format(**values)),

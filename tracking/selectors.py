@@ -6,8 +6,8 @@ Each function runs a fixed number of queries whatever the number of projects or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from budgets.access import (
     restrict,
 )
 from budgets.choices import warning_label
+from budgets.fields import MoneyField
 from budgets.models import Adjustment, Division, Payment, Project, User
 from budgets.rates import (
     BudgetFigures,
@@ -35,7 +36,9 @@ from budgets.rates import (
     time_progress,
 )
 from budgets.selectors import project_figures, warning_thresholds
-from performance.models import Indicator
+from budgets.templatetags.money import money_text
+from performance.department import computed_actual
+from performance.models import DepartmentIndicator, Indicator
 from performance.scoring import (
     allocate_points,
     indicator_completion,
@@ -43,14 +46,18 @@ from performance.scoring import (
     indicator_score,
     needs_over_completion_note,
 )
+from performance.selectors import department_scoring_scheme
 from performance.values import ValueError_, describe_target, parse_actual
 
 from .choices import EDITABLE_STATUSES, SUBMITTED_STATUSES, Light, ReportStatus, Stage
 from .compute import (
     LINE_COMPUTED_FIELDS,
     REPORT_COMPUTED_FIELDS,
+    AnyIndicator,
     BudgetPart,
     Evaluation,
+    fiscal_year,
+    is_computed,
     report_budget_part,
     report_evaluation,
     reports_evaluate,
@@ -79,6 +86,8 @@ class RoundProgress:
     submitted: int
     approved: int
     returned: int
+    # Set by the list page for an open round past its deadline (rounds_late).
+    late: Lateness | None = None
 
     @property
     def done(self) -> int:
@@ -127,7 +136,13 @@ def rounds_for_user(user, *, open_only: bool = False) -> list[RoundProgress]:
     """Every round (or the open ones) of the user's 区划 with progress over the departments
     the user may see."""
     allowed = department_ids(user, VIEW)
-    scope = Q() if allowed is None else Q(reports__project__department__in=allowed)
+    # Project reports only: the counts are against the year's projects (a department's own
+    # report is listed on the round's page).
+    scope = (
+        Q(reports__project__isnull=False)
+        if allowed is None
+        else Q(reports__project__department__in=allowed)
+    )
 
     def counted(status: str | None) -> Count:
         condition = scope if status is None else scope & Q(reports__status=status)
@@ -214,11 +229,7 @@ def round_rows(round_: Round, projects: Iterable[Project]) -> list[ProjectRow]:
             budget = evaluations[report.pk].budget
             rows.append(ProjectRow(p, report, budget.figures, budget.warning))
             continue
-        warning = figures[p.pk].warning(
-            progress,
-            green_fraction=thresholds.green_fraction,
-            yellow_fraction=thresholds.yellow_fraction,
-        )
+        warning = figures[p.pk].warning(progress, thresholds)
         rows.append(ProjectRow(p, None, figures[p.pk], warning))
     return rows
 
@@ -244,6 +255,132 @@ def round_counts(round_: Round, projects: QuerySet[Project]) -> dict[str, int]:
     }
 
 
+# Names of late projects listed per department; the round's table lists them all.
+LATE_PROJECTS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class LateDepartment:
+    """A department of the round's 区划 with projects not submitted (no report, a draft or a
+    returned one) after the deadline."""
+
+    department_id: int
+    code: str
+    name: str
+    projects: tuple[tuple[str, str], ...]  # (code, name), in code order
+    # The department's own report (部门整体) of the round is not submitted either.
+    department_report: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.projects)
+
+    @property
+    def listed(self) -> tuple[tuple[str, str], ...]:
+        return self.projects[:LATE_PROJECTS_LISTED]
+
+    @property
+    def unlisted(self) -> int:
+        return max(0, len(self.projects) - LATE_PROJECTS_LISTED)
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """An open round past its deadline: how many days, and who is late (of what the user may
+    see; none late: everyone submitted, nothing to chase)."""
+
+    days: int
+    departments: tuple[LateDepartment, ...]
+
+    @property
+    def projects(self) -> int:
+        return sum(d.count for d in self.departments)
+
+
+def rounds_late(
+    user, rounds: Iterable[Round], today: date | None = None, department_id: int | None = None
+) -> dict[int, Lateness]:
+    """{round id: Lateness} of the given rounds that are open and past their deadline (today
+    in the project's time zone, Asia/Shanghai), with the departments the user may see (or the
+    one picked) that have not submitted every project or their own department report; the same
+    rule as the overdue reminders and 催办. Three queries whatever the number of rounds,
+    departments and projects (none without such a round)."""
+    today = today or timezone.localdate()
+    overdue = [r for r in rounds if r.is_open and today > r.deadline]
+    if not overdue:
+        return {}
+    by_scope: dict[tuple[int, int], list[Round]] = {}
+    for r in overdue:
+        by_scope.setdefault((r.year, r.division_id), []).append(r)
+    # A superset (every year × every 区划 of the rounds) read at once, sorted out below.
+    projects = restrict(Project.objects.all(), user)
+    if department_id is not None:
+        projects = projects.filter(department_id=department_id)
+    projects = (
+        projects.filter(
+            year__in={year for year, _ in by_scope},
+            department__division_id__in={division for _, division in by_scope},
+        )
+        .order_by("department__code", "code", "pk")
+        .values_list(
+            "pk",
+            "year",
+            "department__division_id",
+            "department_id",
+            "department__code",
+            "department__name",
+            "code",
+            "name",
+        )
+    )
+    submitted = set(
+        Report.objects.filter(round__in=[r.pk for r in overdue], status__in=SUBMITTED_STATUSES)
+        .order_by()
+        .values_list("round_id", "project_id")
+    )
+    late: dict[int, dict[int, list]] = {r.pk: {} for r in overdue}
+    for pk, year, division_id, dept_id, dept_code, dept_name, code, name in projects:
+        for r in by_scope.get((year, division_id), ()):
+            if (r.pk, pk) in submitted:
+                continue
+            entry = late[r.pk].setdefault(dept_id, [dept_code, dept_name, [], False])
+            entry[2].append((code, name))
+    department_reports = restrict(
+        Report.objects.filter(round__in=[r.pk for r in overdue], department__isnull=False),
+        user,
+        department_field="department",
+    ).exclude(status__in=SUBMITTED_STATUSES)
+    if department_id is not None:
+        department_reports = department_reports.filter(department_id=department_id)
+    for round_id, dept_id, dept_code, dept_name in department_reports.values_list(
+        "round_id", "department_id", "department__code", "department__name"
+    ):
+        late[round_id].setdefault(dept_id, [dept_code, dept_name, [], False])[3] = True
+    return {
+        r.pk: Lateness(
+            days=(today - r.deadline).days,
+            departments=tuple(
+                LateDepartment(dept_id, code, name, tuple(names), own)
+                for dept_id, (code, name, names, own) in sorted(
+                    late[r.pk].items(), key=lambda item: item[1][0]
+                )
+            ),
+        )
+        for r in overdue
+    }
+
+
+def round_department_reports(user, round_: Round, department_id: int | None = None) -> list[Report]:
+    """The round's department reports (部门整体) the user may see, by department code, with
+    their lights or scores as the report pages show them (a constant number of queries)."""
+    reports = reports_for_user(user).filter(round=round_, department__isnull=False)
+    if department_id is not None:
+        reports = reports.filter(department_id=department_id)
+    reports = list(reports.order_by("department__code"))
+    reports_evaluate(reports, frozen_lines=False)
+    return reports
+
+
 # --- reports --------------------------------------------------------------------------------
 
 
@@ -254,12 +391,13 @@ def reports_for_user(user, action: str = VIEW) -> QuerySet[Report]:
             "round__division",
             "project__department__division",
             "project__unit",
+            "department__division",
             "submitted_by",
             "reviewed_by",
         ),
         user,
         action,
-        department_field="project__department",
+        department_field=("project__department", "department"),
     )
 
 
@@ -279,7 +417,9 @@ def review_queue(
     if stage:
         reports = reports.filter(round__stage=stage)
     if department_id:
-        reports = reports.filter(project__department_id=department_id)
+        reports = reports.filter(
+            Q(project__department_id=department_id) | Q(department_id=department_id)
+        )
     if round_id:
         reports = reports.filter(round_id=round_id)
     return reports.order_by("submitted_at", "pk")
@@ -299,11 +439,38 @@ class LineRow:
     line: ReportIndicator | None
     level1_span: int = 1
     level2_span: int = 1
+    # Set by report_lines: the stage, and (self-evaluation) the indicator's share of the points.
+    self_evaluation: bool = False
+    points: Decimal | None = None
+    # The form's bound fields of the line ({"actual_raw": BoundField, ...}), set by ReportForm.
+    fields: dict | None = None
 
     @property
     def value(self) -> ReportIndicator:
         """The recorded line, or an empty one to read blank values from."""
-        return self.line or ReportIndicator(indicator=self.indicator)
+        if self.line is not None:
+            return self.line
+        if isinstance(self.indicator, DepartmentIndicator):
+            return ReportIndicator(department_indicator=self.indicator)
+        return ReportIndicator(indicator=self.indicator)
+
+    @property
+    def computed(self) -> bool:
+        """A department indicator the system fills in (department-targets.md)."""
+        return is_computed(self.indicator)
+
+    @property
+    def actual_text(self) -> str:
+        """The actual value as tables show it: a computed one is its figure, marked 系统计算."""
+        if self.computed:
+            figure = self.line.computed_value if self.line is not None else None
+            return f"{computed_actual(figure).raw}（系统计算）"
+        return self.value.actual_raw
+
+    @property
+    def expected_text(self) -> str:
+        """The expected full-year value: a computed indicator's is its figure to date."""
+        return self.actual_text if self.computed else self.value.expected_raw
 
     @property
     def deviates(self) -> bool:
@@ -321,18 +488,44 @@ class LineRow:
         return describe_target(self.indicator.target)
 
     @property
-    def stored_preview(self) -> LinePreview:
-        """The light/score as last computed, shown before anything is typed."""
+    def form_preview(self) -> LinePreview:
+        """What the form shows beside the indicator when the page loads: the value in the form
+        (as typed when a refused save shows the form again, else as stored) judged by the
+        rules of the live preview, so light, tier and completion are there before any typing
+        (the stored line keeps no light for a self-evaluation nor a completion for monitoring).
+        """
+        if self.computed:
+            # Filled in by the system: judged when the report was read (compute), not typed.
+            line = self.line
+            if line is None:
+                return LinePreview(empty=True)
+            completion = None if line.completion is None else line.completion * 100
+            if not self.self_evaluation:
+                return LinePreview(light=line.light or None, completion=completion)
+            return LinePreview(
+                completion=completion,
+                points=line.points,
+                score=line.score,
+                light=line.light or None,
+            )
+        name = "actual_raw" if self.self_evaluation else "expected_raw"
+        stored = getattr(self.line, name) if self.line is not None else ""
+        bound = (self.fields or {}).get(name)
+        if bound is not None and bound.errors:
+            return LinePreview()  # the field shows its own message under the input
+        raw = stored if bound is None else str(bound.value() or "")
+        preview = value_preview(
+            self.indicator, raw, self_evaluation=self.self_evaluation, points=lambda: self.points
+        )
         line = self.line
-        if line is None or not (line.actual_raw or line.expected_raw):
-            return LinePreview(empty=True, points=line.points if line else None)
-        completion = None if line.completion is None else line.completion * 100
-        return LinePreview(
-            light=line.light or None,
-            completion=completion,
-            points=line.points,
-            score=line.score,
-            over_completion=needs_over_completion_note(line.completion),
+        if not self.self_evaluation or line is None or raw.strip() != stored.strip():
+            return preview
+        # The saved value: its points and score as computed (a reviewer's score included).
+        points = line.points if line.points is not None else preview.points
+        if preview.empty:
+            return LinePreview(empty=True, points=points)
+        return replace(
+            preview, points=points, score=line.score if line.score is not None else preview.score
         )
 
 
@@ -355,7 +548,36 @@ def report_lines(evaluation: Evaluation) -> list[LineRow]:
     now, or those the report was submitted with (kept even when deleted since)."""
     rows = [LineRow(indicator=i, line=line) for i, line in evaluation.lines]
     _set_spans(rows)
+    if evaluation.report.round.is_self_evaluation:
+        # Each indicator's points as saving shares them out, for the form's score preview.
+        allocation = allocate_points(
+            [(n, r.indicator.level1, r.indicator.weight) for n, r in enumerate(rows)],
+            **_scoring(evaluation.report, evaluation.budget.figures.has_budget),
+        )
+        for n, row in enumerate(rows):
+            row.self_evaluation = True
+            row.points = allocation.indicator_points.get(n, Decimal(0))
     return rows
+
+
+def _scoring(report: Report, has_budget: bool) -> dict:
+    """How the report's 100 points are shared: a department report by the bureau's department
+    scheme (no execution score), a project's by the budget it has (one query or none)."""
+    if report.is_department:
+        return {"has_budget": False, "scheme": department_scoring_scheme()}
+    return {"has_budget": has_budget}
+
+
+def report_indicators(report: Report) -> dict[int, AnyIndicator]:
+    """The indicators the report is filled in against now, by id: its project's, or for a
+    department report the department's of the round's year (one query)."""
+    if report.is_department:
+        found = DepartmentIndicator.objects.filter(
+            department_id=report.department_id, year=report.round.year
+        ).select_related("department")
+    else:
+        found = Indicator.objects.filter(project=report.project_id).select_related("project")
+    return {i.pk: i for i in found}
 
 
 def indicator_points(indicators: Iterable[Indicator], *, has_budget: bool) -> dict[int, Decimal]:
@@ -417,7 +639,7 @@ def report_table(report: Report) -> ReportTable:
     evaluation = report_evaluation(report)
     rows = report_lines(evaluation)
     execution_points = None
-    if report.round.is_self_evaluation:
+    if report.round.is_self_evaluation and not report.is_department:
         execution_points = allocate_points(
             [(n, r.indicator.level1, r.indicator.weight) for n, r in enumerate(rows)],
             has_budget=report.execution_rate is not None,
@@ -464,6 +686,7 @@ _NOT_SHOWN = {
     "project",
     "round",
     "indicator",
+    "department_indicator",
     "department",
     "unit",
     # What a submitted report keeps of its figures and indicators (not typed by anyone).
@@ -489,7 +712,9 @@ def _shown(model_field, value, names: dict[str, dict[int, str]]) -> str:
         label = names.get(model_field.name, {}).get(value)
         return label or f"#{value}"
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        if isinstance(model_field, MoneyField):
+            return money_text(value)  # as every page prints amounts: "0.50", not "0.500000"
+        return format(value.normalize(), "f")  # a weight or score as typed: "0.5", "20"
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
@@ -535,15 +760,20 @@ def _history_entries(
 
 
 def report_history(report: Report, limit: int = 500) -> list[HistoryEntry]:
-    """The audit trail of the report, its lines, its project's indicators and money, newest
-    first; each entry lists the fields that changed from the previous version."""
+    """The audit trail of the report, its lines, its project's indicators and money (for a
+    department report: the department's indicators of the year), newest first; each entry
+    lists the fields that changed from the previous version."""
     project_id = report.project_id
     order = ("id", "history_date", "history_id")
-    indicators = list(
-        Indicator.history.filter(project_id=project_id)
-        .select_related("history_user")
-        .order_by(*order)
-    )
+    if report.is_department:
+        indicator_model = DepartmentIndicator
+        indicator_history = DepartmentIndicator.history.filter(
+            department_id=report.department_id, year=report.round.year
+        )
+    else:
+        indicator_model = Indicator
+        indicator_history = Indicator.history.filter(project_id=project_id)
+    indicators = list(indicator_history.select_related("history_user").order_by(*order))
     indicator_names = {r.id: f"{r.level1}/{r.name}" for r in indicators}
     reports = list(
         Report.history.filter(id=report.pk).select_related("history_user").order_by(*order)
@@ -552,6 +782,10 @@ def report_history(report: Report, limit: int = 500) -> list[HistoryEntry]:
     users = {u.pk: u.display_name for u in User.objects.filter(pk__in=user_ids - {None})}
     names = {"submitted_by": users, "reviewed_by": users}
 
+    def line_subject(record) -> str:
+        key = record.indicator_id or record.department_indicator_id
+        return indicator_names.get(key, f"#{key}")
+
     sources = [
         (Report, reports, lambda r: str(report.round)),
         (
@@ -559,29 +793,34 @@ def report_history(report: Report, limit: int = 500) -> list[HistoryEntry]:
             ReportIndicator.history.filter(report_id=report.pk)
             .select_related("history_user")
             .order_by(*order),
-            lambda r: indicator_names.get(r.indicator_id, f"#{r.indicator_id}"),
+            line_subject,
         ),
-        (Indicator, indicators, lambda r: f"{r.level1}/{r.name}"),
-        (
-            Project,
-            Project.history.filter(id=project_id).select_related("history_user").order_by(*order),
-            lambda r: r.name,
-        ),
-        (
-            Payment,
-            Payment.history.filter(project_id=project_id)
-            .select_related("history_user")
-            .order_by(*order),
-            lambda r: f"凭证{r.voucher}",
-        ),
-        (
-            Adjustment,
-            Adjustment.history.filter(project_id=project_id)
-            .select_related("history_user")
-            .order_by(*order),
-            lambda r: r.document_number,
-        ),
+        (indicator_model, indicators, lambda r: f"{r.level1}/{r.name}"),
     ]
+    if not report.is_department:
+        sources += [
+            (
+                Project,
+                Project.history.filter(id=project_id)
+                .select_related("history_user")
+                .order_by(*order),
+                lambda r: r.name,
+            ),
+            (
+                Payment,
+                Payment.history.filter(project_id=project_id)
+                .select_related("history_user")
+                .order_by(*order),
+                lambda r: f"凭证{r.voucher}",
+            ),
+            (
+                Adjustment,
+                Adjustment.history.filter(project_id=project_id)
+                .select_related("history_user")
+                .order_by(*order),
+                lambda r: r.document_number,
+            ),
+        ]
     entries: list[HistoryEntry] = []
     for model, records, subject in sources:
         entries += _history_entries(model, records, subject, names)
@@ -610,33 +849,58 @@ class LinePreview:
         return LIGHT_LABELS.get(self.light or "", "")
 
 
-def line_preview(report: Report, indicator: Indicator, raw: str) -> LinePreview:
+def line_preview(report: Report, indicator: AnyIndicator, raw: str) -> LinePreview:
     """Light (monitoring: of the expected full-year value) or score (self-evaluation) of a
     value; the score uses the indicator's share of the report's points, as saving will."""
+
+    def points() -> Decimal:
+        indicators = list(report_indicators(report).values())
+        # Whether the project has a budget now decides the points (as saving will).
+        has_budget = not report.is_department and report_budget_part(report).figures.has_budget
+        allocation = allocate_points(
+            [(i.pk, i.level1, i.weight) for i in indicators], **_scoring(report, has_budget)
+        )
+        return allocation.indicator_points.get(indicator.pk, Decimal(0))
+
     if not raw.strip():
         return LinePreview(empty=True)
+    return value_preview(
+        indicator, raw, self_evaluation=report.round.is_self_evaluation, points=points
+    )
+
+
+def value_preview(
+    indicator: Indicator,
+    raw: str,
+    *,
+    self_evaluation: bool,
+    points: Callable[[], Decimal | None],
+) -> LinePreview:
+    """The light, tier, completion (and, self-evaluation, score out of `points()`, asked only
+    for a readable value) of a value typed for the indicator; no query of its own."""
+    if not raw.strip():
+        return LinePreview(empty=True, points=points() if self_evaluation else None)
+    year = fiscal_year(indicator)
+    level1 = indicator.level1
     try:
-        actual = parse_actual(
-            raw, indicator.target, year=indicator.project.year, level1=indicator.level1
-        )
+        actual = parse_actual(raw, indicator.target, year=year, level1=level1)
     except ValueError_ as exc:
         return LinePreview(error=exc.message)
-    year = indicator.project.year
-    level1 = indicator.level1
     completion = indicator_completion(indicator.target, actual, fiscal_year=year, level1=level1)
     light = indicator_light(indicator.target, actual, fiscal_year=year, level1=level1)
     percent = None if completion is None else completion * 100
-    if not report.round.is_self_evaluation:
+    if not self_evaluation:
         return LinePreview(light=light, completion=percent, tier=actual.tier)
-    indicators = list(Indicator.objects.filter(project=report.project_id))
-    # Whether the project has a budget now decides the points (as saving will).
-    has_budget = report_budget_part(report).figures.has_budget
-    points = indicator_points(indicators, has_budget=has_budget).get(indicator.pk, Decimal(0))
+    share = points()
     return LinePreview(
         light=light,
         completion=percent,
-        points=points,
-        score=indicator_score(indicator.target, actual, points, fiscal_year=year, level1=level1),
+        points=share,
+        score=(
+            None
+            if share is None
+            else indicator_score(indicator.target, actual, share, fiscal_year=year, level1=level1)
+        ),
         over_completion=needs_over_completion_note(completion) and light == "blue",
         tier=actual.tier,
     )

@@ -22,23 +22,23 @@ from budgets.access import (
     covers_division,
     is_reviewer,
     may_access_department,
-    sees_several_departments,
+    may_review,
 )
 from budgets.choices import warning_label
-from budgets.models import Division, Project
+from budgets.errors import ServiceError
+from budgets.models import Department, Division, Project
 from budgets.selectors import project_figures
-from performance.models import Indicator
+from performance.models import DepartmentIndicator, DepartmentTargetLock
 from performance.scoring import (
     OVER_COMPLETION,
-    TIER_BANDS,
     budget_deviates,
     indicator_deviates,
     needs_over_completion_note,
 )
-from performance.values import QUALITATIVE, RELATIVE, ValueError_, parse_actual
+from performance.values import QUALITATIVE, RELATIVE, TIER_BANDS, ValueError_, parse_actual
 
 from .choices import EDITABLE_STATUSES, ReportStatus, Stage
-from .compute import read_value, reports_recompute
+from .compute import AnyIndicator, fiscal_year, is_computed, read_value, reports_recompute
 from .models import (
     FROZEN_LINE_FIELDS,
     FROZEN_REPORT_FIELDS,
@@ -47,7 +47,7 @@ from .models import (
     ReportTransition,
     Round,
 )
-from .selectors import divisions_with_projects
+from .selectors import divisions_with_projects, report_indicators
 
 # --- messages -----------------------------------------------------------------------------------
 ROUND_DEADLINE_BEFORE_AS_OF = "填报截止日期不能早于截至日期"
@@ -62,7 +62,7 @@ ROUND_NO_COVERED_DIVISION = (
 REPORT_OTHER_DIVISION = "项目“{project}”属于{project_division}，不能在{round_division}的轮次中填报"
 REPORT_NOT_EDITABLE = "报告{status}，不能再修改"
 REPORT_STALE = "报告已被他人修改（当前版本{current}，您编辑的是版本{yours}），请刷新页面后重新填写"
-REPORT_NO_PERMISSION = "您无权修改该项目的报告"
+REPORT_NO_PERMISSION = "您无权修改该报告"
 REVIEW_NO_PERMISSION = "只有财政局审核人可以审核报告"
 REVIEW_OTHER_DIVISION = "您无权审核{division}的报告"
 REVIEW_OWN_REPORT = "不能审核自己提交的报告"
@@ -89,13 +89,8 @@ REVIEWER_SCORE_NEEDS_TIER = "该指标尚未选择完成档次（达成/部分�
 REVIEWER_SCORE_NEEDS_REASON = "调整得分必须填写理由"
 
 
-class WorkflowError(Exception):
-    """A refused action; `messages` are Chinese, `field_errors` map form fields to messages."""
-
-    def __init__(self, messages: list[str] | str, field_errors: dict[str, str] | None = None):
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        self.field_errors = field_errors or {}
-        super().__init__("；".join(self.messages))
+class WorkflowError(ServiceError):
+    """A refused step of the workflow (budgets.errors: the one error convention)."""
 
 
 # --- rounds -------------------------------------------------------------------------------------
@@ -120,7 +115,40 @@ def round_open(
         round_.is_open = True
         round_.closed_at = None
         round_.save(update_fields=["deadline", "is_open", "closed_at"])
+    department_reports_create(round_)
     return round_, created
+
+
+def department_reports_create(round_: Round, department_ids=None) -> list[Report]:
+    """The round's department reports (部门整体), created as drafts for every department of its
+    区划 with 部门整体目标 of its year (or of the given ones) that has none yet; idempotent."""
+    departments = Department.objects.filter(
+        division_id=round_.division_id,
+        pk__in=DepartmentIndicator.objects.filter(year=round_.year).values("department"),
+    ).exclude(pk__in=Report.objects.filter(round=round_).values("department"))
+    if department_ids is not None:
+        departments = departments.filter(pk__in=list(department_ids))
+    reports = [Report(round=round_, department=d) for d in departments.order_by("pk")]
+    if not reports:
+        return []
+    Report.objects.bulk_create(reports, ignore_conflicts=True)
+    created = list(
+        Report.objects.filter(round=round_, department__in=[r.department_id for r in reports])
+    )
+    # The stored lights and scores feed list pages at once, as for a started project report.
+    reports_recompute(created)
+    return created
+
+
+def department_reports_for_targets(year: int, department_ids) -> list[Report]:
+    """After department targets were imported: the drafts of the open rounds of that year."""
+    created: list[Report] = []
+    division_ids = set(
+        Department.objects.filter(pk__in=list(department_ids)).values_list("division", flat=True)
+    )
+    for round_ in Round.objects.filter(year=year, is_open=True, division__in=division_ids):
+        created += department_reports_create(round_, department_ids)
+    return created
 
 
 @transaction.atomic
@@ -166,7 +194,7 @@ def check_may_manage_rounds(user, division: Division | None = None) -> None:
     """Rounds belong to the finance bureau of their 区划; `user` None is the operator."""
     if user is None:
         return
-    if not sees_several_departments(user):
+    if not may_review(user):
         raise PermissionDenied(ROUND_NO_PERMISSION)
     if division is not None and not covers_division(user, division):
         raise PermissionDenied(ROUND_OTHER_DIVISION.format(division=division.name))
@@ -212,9 +240,7 @@ def latest_monitoring_round(year: int, division: Division | int) -> Round | None
 
 
 def _check_may_edit(report: Report, user) -> None:
-    if user is not None and not may_access_department(
-        user, report.project.department_id, STATEMENTS
-    ):
+    if user is not None and not may_access_department(user, report.owner_department_id, STATEMENTS):
         raise PermissionDenied(REPORT_NO_PERMISSION)
     if report.status not in EDITABLE_STATUSES:
         raise WorkflowError(REPORT_NOT_EDITABLE.format(status=report.get_status_display()))
@@ -279,29 +305,45 @@ class ReportInput:
     lines: dict[int, LineInput] = field(default_factory=dict)
 
 
-def validate_value(raw: str, indicator: Indicator) -> str | None:
+def validate_value(raw: str, indicator: AnyIndicator) -> str | None:
     """The Chinese message when the value does not fit its indicator, else None."""
     if not raw.strip():
         return None
     try:
-        parse_actual(raw, indicator.target, year=indicator.project.year, level1=indicator.level1)
+        parse_actual(raw, indicator.target, year=fiscal_year(indicator), level1=indicator.level1)
     except ValueError_ as exc:
         return exc.message
     return None
 
 
+def lines_by_indicator(report: Report) -> dict[int, ReportIndicator]:
+    """The report's stored lines by the id of their indicator (of either kind)."""
+    return {line.target_indicator_id: line for line in report.lines.all()}
+
+
+def _new_line(report: Report, indicator_id: int, **values) -> ReportIndicator:
+    key = "department_indicator_id" if report.is_department else "indicator_id"
+    return ReportIndicator(report=report, **{key: indicator_id}, **values)
+
+
 @transaction.atomic
 def report_save(*, report: Report, user, version: int | None, data: ReportInput) -> Report:
     """Store what staff typed, recompute lights/score; refuses a stale version."""
-    report = Report.objects.select_for_update().select_related("round", "project").get(pk=report.pk)
+    report = (
+        Report.objects.select_for_update()
+        .select_related("round", "project", "department")
+        .get(pk=report.pk)
+    )
     _check_may_edit(report, user)
-    indicators = {
-        i.pk: i for i in Indicator.objects.filter(project=report.project).select_related("project")
-    }
+    indicators = report_indicators(report)
     errors: dict[str, str] = {}
     for indicator_id, line in data.lines.items():
         indicator = indicators.get(indicator_id)
         if indicator is None:
+            continue
+        if is_computed(indicator):
+            # The system fills it in from its figures: whatever was typed is not kept.
+            line.actual_raw = line.expected_raw = ""
             continue
         for attr in ("actual_raw", "expected_raw"):
             message = validate_value(getattr(line, attr), indicator)
@@ -318,13 +360,11 @@ def report_save(*, report: Report, user, version: int | None, data: ReportInput)
     report.low_execution_note = data.low_execution_note
     report.summary = data.summary
     report.save()
-    existing = {line.indicator_id: line for line in report.lines.all()}
+    existing = lines_by_indicator(report)
     for indicator_id, values in data.lines.items():
         if indicator_id not in indicators:
             continue
-        line = existing.get(indicator_id) or ReportIndicator(
-            report=report, indicator_id=indicator_id
-        )
+        line = existing.get(indicator_id) or _new_line(report, indicator_id)
         for attr, value in vars(values).items():
             setattr(line, attr, value.strip() if isinstance(value, str) else value)
         line.save()
@@ -336,11 +376,22 @@ def report_save(*, report: Report, user, version: int | None, data: ReportInput)
 def submit_problems(report: Report) -> list[str]:
     """Everything that must still be filled in before the report can be submitted."""
     problems: list[str] = []
-    indicators = list(Indicator.objects.filter(project=report.project_id).select_related("project"))
-    lines = {line.indicator_id: line for line in report.lines.all()}
+    indicators = list(report_indicators(report).values())
+    lines = lines_by_indicator(report)
     if report.round.is_self_evaluation:
         for indicator in indicators:
             line = lines.get(indicator.pk)
+            if is_computed(indicator):
+                # Filled in by the system; only a shortfall needs the department's analysis.
+                if line is not None and not line.explanation.strip() and _below_full_marks(line):
+                    problems.append(
+                        SUBMIT_BELOW_FULL_MARKS.format(
+                            name=indicator.name,
+                            score=f"{line.score:.2f}",
+                            points=f"{line.points:.2f}",
+                        )
+                    )
+                continue
             if line is None or (not line.actual_raw and not line.explanation.strip()):
                 problems.append(SUBMIT_MISSING_ACTUAL.format(name=indicator.name))
                 continue
@@ -369,10 +420,14 @@ def submit_problems(report: Report) -> list[str]:
         return problems
     for indicator in indicators:
         line = lines.get(indicator.pk)
-        if line is None or not line.actual_raw:
-            problems.append(SUBMIT_MISSING_TO_DATE.format(name=indicator.name))
-        if line is None or not line.expected_raw:
-            problems.append(SUBMIT_MISSING_EXPECTED.format(name=indicator.name))
+        # A computed indicator's values come from the system; its deviation still needs a cause.
+        if not is_computed(indicator):
+            if line is None or not line.actual_raw:
+                problems.append(SUBMIT_MISSING_TO_DATE.format(name=indicator.name))
+            if line is None or not line.expected_raw:
+                problems.append(SUBMIT_MISSING_EXPECTED.format(name=indicator.name))
+                continue
+        if line is None:
             continue
         if line.light and indicator_deviates(line.light) and not _deviation_complete(line):
             problems.append(SUBMIT_DEVIATION_INCOMPLETE.format(name=indicator.name))
@@ -414,8 +469,16 @@ def _transition(report: Report, to_status: str, user, reason: str = "") -> None:
 @transaction.atomic
 def report_submit(*, report: Report, user, version: int | None = None) -> Report:
     """Submit a draft or returned report once everything required is filled in."""
-    report = Report.objects.select_for_update().select_related("round", "project").get(pk=report.pk)
+    report = (
+        Report.objects.select_for_update()
+        .select_related("round", "project", "department")
+        .get(pk=report.pk)
+    )
     _check_may_edit(report, user)
+    if report.is_department:
+        # A computed indicator nobody typed for has no stored line yet: its light or score
+        # (and so what submission requires of it) is judged on a stored one.
+        _lines_for_every_indicator(report)
     reports_recompute([report])
     report.refresh_from_db()
     problems = submit_problems(report)
@@ -431,27 +494,66 @@ def report_submit(*, report: Report, user, version: int | None = None) -> Report
     # the check above) and stay so: later payments or target edits never move them.
     reports_recompute([report])
     if report.round.is_self_evaluation:
-        Project.objects.filter(pk=report.project_id).update(targets_locked=True)
+        _lock_targets(report, locked=True)
     return report
+
+
+def _lock_targets(report: Report, *, locked: bool) -> None:
+    """A submitted self-evaluation locks the targets it was judged on, in every channel; a
+    return unlocks them for correction."""
+    if not report.is_department:
+        Project.objects.filter(pk=report.project_id).update(targets_locked=locked)
+        return
+    key = {"department_id": report.department_id, "year": report.round.year}
+    if locked:
+        DepartmentTargetLock.objects.get_or_create(**key)
+    else:
+        DepartmentTargetLock.objects.filter(**key).delete()
+
+
+def _lines_for_every_indicator(report: Report) -> dict[int, ReportIndicator]:
+    """The report's lines by indicator id, one created for each indicator nobody filled in."""
+    lines = lines_by_indicator(report)
+    for indicator_id in report_indicators(report):
+        if indicator_id not in lines:
+            line = _new_line(report, indicator_id)
+            line.save()
+            lines[indicator_id] = line
+    return lines
 
 
 def _freeze(report: Report) -> None:
     """Keep what the report is judged on: its budget part as of the round's date, and each
-    indicator of its project as written now (a line is created for one nobody filled in)."""
-    project = report.project
-    figures = project_figures(Project.objects.filter(pk=project.pk), report.round.as_of)
-    report.frozen_initial_budget = project.initial_budget
-    report.frozen_carryover = project.carryover
-    report.frozen_adjusted = figures[project.pk].adjusted
-    report.frozen_executed = figures[project.pk].executed
-    lines = {line.indicator_id: line for line in report.lines.all()}
-    for indicator in Indicator.objects.filter(project=project):
-        line = lines.get(indicator.pk)
-        if line is None:
-            line = lines[indicator.pk] = ReportIndicator.objects.create(
-                report=report, indicator=indicator
-            )
+    indicator as written now (a line is created for one nobody filled in) — for a department
+    report also each computed indicator's figure."""
+    computed: dict[str, Decimal | None] = {}
+    if report.is_department:
+        from .department_figures import department_rates
+
+        entry = department_rates(
+            report.round.year,
+            report.round.as_of,
+            Department.objects.filter(pk=report.department_id),
+        )[report.department_id]
+        figures = entry.figures.budget if entry.figures is not None else None
+        report.frozen_initial_budget = figures.initial if figures else Decimal(0)
+        report.frozen_carryover = None
+        computed = entry.rates
+    else:
+        project = report.project
+        figures = project_figures(Project.objects.filter(pk=project.pk), report.round.as_of)[
+            project.pk
+        ]
+        report.frozen_initial_budget = project.initial_budget
+        report.frozen_carryover = project.carryover
+    report.frozen_adjusted = figures.adjusted if figures else Decimal(0)
+    report.frozen_executed = figures.executed if figures else Decimal(0)
+    report.frozen_policy = figures.policy if figures else Decimal(0)
+    lines = _lines_for_every_indicator(report)
+    for indicator_id, indicator in report_indicators(report).items():
+        line = lines[indicator_id]
         line.freeze(indicator)
+        line.computed_value = computed.get(indicator.metric) if is_computed(indicator) else None
     ReportIndicator.objects.bulk_update(list(lines.values()), FROZEN_LINE_FIELDS, batch_size=500)
 
 
@@ -459,7 +561,7 @@ def _unfreeze(report: Report) -> None:
     """Back to live figures: drop the snapshot, and the lines of indicators deleted since."""
     for name in FROZEN_REPORT_FIELDS:
         setattr(report, name, None)
-    report.lines.filter(indicator__isnull=True).delete()
+    report.lines.filter(indicator__isnull=True, department_indicator__isnull=True).delete()
     lines = list(report.lines.all())
     for line in lines:
         line.unfreeze()
@@ -467,22 +569,24 @@ def _unfreeze(report: Report) -> None:
 
 
 def _check_may_review(report: Report, user) -> None:
-    from budgets.choices import Role
-
     if user is None:
         return
-    if not (user.is_superuser or user.role in (Role.REVIEWER, Role.ADMIN)):
+    if not may_review(user):
         raise PermissionDenied(REVIEW_NO_PERMISSION)
     # A bureau reviews the reports of the 区划 it covers only.
-    if not may_access_department(user, report.project.department_id, VIEW):
-        division = report.project.department.division
+    if not may_access_department(user, report.owner_department_id, VIEW):
+        division = report.owner_department.division
         raise PermissionDenied(REVIEW_OTHER_DIVISION.format(division=division.name))
     if report.submitted_by_id == user.pk:
         raise WorkflowError(REVIEW_OWN_REPORT)
 
 
 def _locked_for_review(report: Report, user) -> Report:
-    report = Report.objects.select_for_update().select_related("round", "project").get(pk=report.pk)
+    report = (
+        Report.objects.select_for_update()
+        .select_related("round", "project", "department")
+        .get(pk=report.pk)
+    )
     _check_may_review(report, user)
     if report.status != ReportStatus.SUBMITTED:
         raise WorkflowError(REVIEW_NOT_SUBMITTED.format(status=report.get_status_display()))
@@ -502,23 +606,19 @@ def report_return(
     # Comments of an earlier return are stale now: each line shows this return's comment only.
     lines = list(report.lines.all())
     for line in lines:
-        comment = comments.get(line.indicator_id, "")
+        comment = comments.get(line.target_indicator_id, "")
         if line.reviewer_comment != comment:
             line.reviewer_comment = comment
             line.save(update_fields=["reviewer_comment"])
-    missing = set(comments) - {line.indicator_id for line in lines}
-    for indicator_id in Indicator.objects.filter(
-        project=report.project_id, pk__in=missing
-    ).values_list("pk", flat=True):
+    missing = set(comments) - {line.target_indicator_id for line in lines}
+    for indicator_id in report_indicators(report).keys() & missing:
         # A comment on an indicator nobody filled in yet still has to reach the department.
-        ReportIndicator.objects.create(
-            report=report, indicator_id=indicator_id, reviewer_comment=comments[indicator_id]
-        )
+        _new_line(report, indicator_id, reviewer_comment=comments[indicator_id]).save()
     _transition(report, ReportStatus.RETURNED, user, reason.strip())
     report.return_reason = reason.strip()
     if report.round.is_self_evaluation:
         # Returned for correction: the department may fix its targets again.
-        Project.objects.filter(pk=report.project_id).update(targets_locked=False)
+        _lock_targets(report, locked=False)
     report.reviewed_at = timezone.now()
     report.reviewed_by = user
     report.version += 1
@@ -546,7 +646,9 @@ def report_require_rectification(*, report: Report, user, requirements: str) -> 
     """Mark a submitted (or approved) report 需整改 with the requirements."""
     if not requirements.strip():
         raise WorkflowError(RECTIFICATION_NEEDS_TEXT, {"requirements": RECTIFICATION_NEEDS_TEXT})
-    report = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
+    report = (
+        Report.objects.select_for_update().select_related("project", "department").get(pk=report.pk)
+    )
     _check_may_review(report, user)
     if report.status not in (ReportStatus.SUBMITTED, ReportStatus.APPROVED):
         raise WorkflowError(REVIEW_NOT_SUBMITTED.format(status=report.get_status_display()))
@@ -570,10 +672,10 @@ def report_record_rectification(*, report: Report, user, result: str) -> Report:
         raise WorkflowError(
             RECTIFICATION_RESULT_NEEDS_TEXT, {"result": RECTIFICATION_RESULT_NEEDS_TEXT}
         )
-    report = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
-    if user is not None and not may_access_department(
-        user, report.project.department_id, STATEMENTS
-    ):
+    report = (
+        Report.objects.select_for_update().select_related("project", "department").get(pk=report.pk)
+    )
+    if user is not None and not may_access_department(user, report.owner_department_id, STATEMENTS):
         raise PermissionDenied(REPORT_NO_PERMISSION)
     if not report.rectification_required:
         raise WorkflowError(RECTIFICATION_NOT_REQUIRED)
@@ -596,7 +698,7 @@ def line_set_reviewer_score(
     """A reviewer sets a qualitative indicator's score within its tier's band, with a reason."""
     line = (
         ReportIndicator.objects.select_for_update()
-        .select_related("report__round", "report__project")
+        .select_related("report__round", "report__project", "report__department")
         .get(pk=line.pk)
     )
     report = line.report
@@ -604,7 +706,10 @@ def line_set_reviewer_score(
     if report.status != ReportStatus.SUBMITTED:
         raise WorkflowError(REVIEW_NOT_SUBMITTED.format(status=report.get_status_display()))
     # A submitted report is judged on its indicators as they were at submission.
-    indicator = line.frozen_indicator(report.project)
+    if report.is_department:
+        indicator = line.frozen_department_indicator(report.department, report.round.year)
+    else:
+        indicator = line.frozen_indicator(report.project)
     if score is None:
         line.reviewer_score = None
         line.reviewer_reason = ""

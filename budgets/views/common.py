@@ -56,11 +56,7 @@ class Execution:
     def of(
         cls, figures: rates.BudgetFigures, progress: Decimal, thresholds: WarningThresholds
     ) -> Execution:
-        warning = figures.warning(
-            progress,
-            green_fraction=thresholds.green_fraction,
-            yellow_fraction=thresholds.yellow_fraction,
-        )
+        warning = figures.warning(progress, thresholds)
         return cls(figures, figures.execution_rate, warning)
 
     @property

@@ -26,6 +26,7 @@ from ..selectors import (
     warning_thresholds,
     with_figures,
 )
+from ..templatetags.money import money_text
 from .common import (
     PAGE_SIZE,
     Execution,
@@ -252,7 +253,7 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Decimal):
-        return rates.format_amount(value)
+        return money_text(value)
     return str(value)
 
 

@@ -27,8 +27,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
+    # The admin site with 用户 in a section of its own (config/admin_site.py).
+    "config.apps.ProjectAdminConfig",
+    # Named 用户, the admin section it shares with the user model.
+    "config.apps.AuthConfig",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -40,11 +42,15 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "django_htmx",
-    "axes",
+    # django-axes under a Chinese name (登录防护).
+    "config.apps.AxesConfig",
     "budgets",
     "performance",
     "tracking",
     "reporting",
+    # Last: its admin module re-registers axes' and celery-beat's admin pages with Chinese
+    # columns, and its locale fills the strings they and Django leave untranslated.
+    "config.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [

@@ -16,18 +16,20 @@ D = Decimal
     ("value", "shown"),
     [
         (D("7.5"), "7.50"),
-        (D("4515.264"), "4,515.264"),
+        (D("4515.264"), "4,515.26"),
         (D("10452.73"), "10,452.73"),
         (D("10348.700000"), "10,348.70"),
         (D("-2"), "-2.00"),
         (D("-1234.5"), "-1,234.50"),
         (D("0"), "0.00"),
-        (D("1234567.000001"), "1,234,567.000001"),
-        (D("0.000001"), "0.000001"),
+        (D("1234567.000001"), "1,234,567.00"),
+        (D("0.000001"), "0.00"),
+        (D("49.0335"), "49.03"),
+        (D("49.035"), "49.04"),
         (D("1E+3"), "1,000.00"),
     ],
 )
-def test_an_amount_gets_thousands_separators_and_at_least_two_decimals(value, shown):
+def test_an_amount_gets_thousands_separators_and_two_decimals_half_up(value, shown):
     assert money(value) == shown
 
 
@@ -39,8 +41,10 @@ def test_zero_never_shows_a_minus_sign():
     assert money(D("-0.000000")) == "0.00"
 
 
-def test_the_fen_of_a_stored_amount_are_never_rounded_away():
-    assert money(D("999999999999.999999")) == "999,999,999,999.999999"
+def test_the_largest_stored_amount_rounds_half_up_to_two_places():
+    # Lists and tables show two places (the exact value only where a user edits it).
+    assert money(D("999999999999.994999")) == "999,999,999,999.99"
+    assert money(D("999999999999.995")) == "1,000,000,000,000.00"
 
 
 def test_an_int_is_an_amount_in_whole_wan_yuan():

@@ -151,7 +151,7 @@ def test_the_reviewer_sees_any_project_page(client_of, rita, project_b):
 # --- project list --------------------------------------------------------------------------
 
 
-def test_the_list_shows_exact_figures_rate_bar_mark_and_light(client_of, alice, unit_a):
+def test_the_list_shows_figures_to_two_places_rate_bar_mark_and_light(client_of, alice, unit_a):
     project = ProjectFactory(
         unit=unit_a, code="P1", initial_budget=Decimal("100"), carryover=Decimal("20.5")
     )
@@ -161,7 +161,8 @@ def test_the_list_shows_exact_figures_rate_bar_mark_and_light(client_of, alice, 
     PaymentFactory(project=project, amount=Decimal("5"), date=date(2024, 8, 1))  # after
     row = row_of(html_of(client_of(alice).get(list_url(as_of=AS_OF))), "P1")
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
-    assert cells == ["120.50", "120.00", "60.000001"]
+    # Lists show two places; the rate is computed from the exact amounts.
+    assert cells == ["120.50", "120.00", "60.00"]
     # 60.000001 / 120 = 50.0000008 % ≥ 0.8 × 58.196… = 46.56 %: green.
     assert '<span class="rate">50.00%</span>' in row
     assert 'class="fill green" style="width: 50.00%"' in row
@@ -354,7 +355,7 @@ def test_the_project_page_shows_who_changed_what(client_of, alice, project_a):
     html = html_of(client.get(reverse("budgets:project_detail", args=[project_a.pk])))
     history = re.search(r'<table class="grid history">.*?</table>', html, re.S).group(0)
     assert "爱丽丝" in history and "支出 记-0100" in history
-    assert "金额：3 → 4.5" in history and "新增" in history and "修改" in history
+    assert "金额：3.00 → 4.50" in history and "新增" in history and "修改" in history
 
 
 def test_the_project_page_lists_many_payments_by_page(client_of, alice, project_a):

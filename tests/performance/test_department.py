@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from performance.department import computed_metric, meets_target, met_label
+from performance.department import computed_metric, meets_target
 from performance.department_review import (
     BUDGET_TOTAL_MISMATCH,
     COMPUTED_MISSING,
@@ -89,8 +89,6 @@ def test_a_target_that_is_not_a_percentage_is_neither_met_nor_missed(text):
 
 def test_a_rate_that_cannot_be_computed_is_neither_met_nor_missed():
     assert meets_target(None, target("≥90%")) is None
-    assert met_label(None) == "—"
-    assert (met_label(True), met_label(False)) == ("达到", "未达到")
 
 
 # --- the department target review -----------------------------------------------------------

@@ -52,11 +52,21 @@ def url(name: str, report: Report) -> str:
     return reverse(f"tracking:{name}", args=[report.pk])
 
 
+def _as_shown(cell) -> str:
+    """A cell as Excel shows it: numbers in their number format, like the printout."""
+    value = cell.value
+    if isinstance(value, str):
+        return value
+    if cell.number_format == "0.00%":
+        return f"{value * 100:.2f}%"
+    if cell.number_format == "#,##0.00":
+        return f"{value:,.2f}"
+    return f"{value:.2f}"
+
+
 def xlsx_rows(content: bytes) -> list[list[str]]:
     sheet = openpyxl.load_workbook(BytesIO(content)).active
-    return [
-        [str(v) for v in row if v not in (None, "")] for row in sheet.iter_rows(values_only=True)
-    ]
+    return [[_as_shown(c) for c in row if c.value not in (None, "")] for row in sheet.iter_rows()]
 
 
 def row_starting(rows: list[list[str]], label: str) -> list[str]:
@@ -162,14 +172,14 @@ def test_a_submitted_self_evaluation_shows_what_it_was_judged_on_whatever_change
     xlsx = xlsx_rows(client.get(url("report_xlsx", evaluation)).content)
     assert row_starting(xlsx, "年度资金总额") == [
         "年度资金总额",
-        "100",
-        "100",
-        "3.9",
+        "100.00",
+        "100.00",
+        "3.90",
         "10.00",
         "3.90%",
         "0.39",
     ]
-    assert row_starting(xlsx, "其中：当年财政拨款") == ["其中：当年财政拨款", "100", "—"]
+    assert row_starting(xlsx, "其中：当年财政拨款") == ["其中：当年财政拨款", "100.00", "—"]
     entry = exported(project)
     assert entry["self_evaluation"] == FROZEN_SELF_EVALUATION
     training = next(i for i in entry["indicators"] if i["name"] == "参保人员培训人数")
@@ -189,8 +199,8 @@ def test_returning_a_self_evaluation_shows_live_figures_again(
     # 6.75 of 50 + 50 spent; 100人 of ≥200人 is half the 产出 points.
     assert row_starting(xlsx, "年度资金总额") == [
         "年度资金总额",
-        "50",
-        "100",
+        "50.00",
+        "100.00",
         "6.75",
         "10.00",
         "6.75%",

@@ -59,6 +59,8 @@ HEADER = [
     "全年预计完成值",
     "偏差原因",
     "改进措施",
+    "部门编码",
+    "区划编码",
 ]
 
 
@@ -145,7 +147,9 @@ def test_the_download_is_pre_filled_with_every_indicator_of_the_department(
     assert first[0] == project.code and first[4] == Stage.MONITORING
     assert first[3] == "≥100人"
     assert first[5] == datetime(2024, 7, 31)
-    assert first[6:] == ["40人", "70人", "【人员保障】讲师不足", "增聘讲师"]
+    assert first[6:10] == ["40人", "70人", "【人员保障】讲师不足", "增聘讲师"]
+    # 部门编码 and 区划编码 are a department indicator's: empty on a project's row.
+    assert first[10:] == [None, None]
 
 
 def test_the_download_shows_each_target_with_a_frozen_header_and_readable_columns(
@@ -175,6 +179,8 @@ def test_the_download_shows_each_target_with_a_frozen_header_and_readable_column
         "全年预计完成值": 16,
         "偏差原因": 40,
         "改进措施": 40,
+        "部门编码": 12,
+        "区划编码": 12,
     }
 
 

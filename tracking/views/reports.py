@@ -32,6 +32,7 @@ from ..selectors import (
     line_preview,
     may_edit,
     report_history,
+    report_indicators,
     report_table,
     reports_for_user,
     round_projects,
@@ -62,7 +63,7 @@ def _report(request: HttpRequest, pk: int, action: str = VIEW) -> Report:
 
 
 def _user_may_change(request: HttpRequest, report: Report) -> bool:
-    return may_access_department(request.user, report.project.department_id, STATEMENTS)
+    return may_access_department(request.user, report.owner_department_id, STATEMENTS)
 
 
 def _not_editable_message(report: Report) -> str:
@@ -224,9 +225,9 @@ def report_line_preview(request: HttpRequest, pk: int) -> HttpResponse:
         return bad_request(exc)
     if indicator_id is None:
         raise Http404
-    indicator = get_object_or_404(
-        report.project.indicators.select_related("project"), pk=indicator_id
-    )
+    indicator = report_indicators(report).get(indicator_id)
+    if indicator is None:
+        raise Http404
     stage_field = "actual_raw" if report.round.is_self_evaluation else "expected_raw"
     preview = line_preview(report, indicator, request.POST.get(f"{stage_field}_{indicator.pk}", ""))
     to_date = None
@@ -291,7 +292,8 @@ def report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    filename = f"{title}_{report.project.code}_{report.round.year}.xlsx"
+    code = report.department.code if report.is_department else report.project.code
+    filename = f"{title}_{code}_{report.round.year}.xlsx"
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=filename
     )
@@ -361,13 +363,14 @@ def _indicator_rows(table: ReportTable, first_col: int) -> list[list[Cell]]:
         if row.level2_span:
             cells.append(Cell(row.indicator.level2 or "—", c + 1, rowspan=row.level2_span))
         cells += [Cell(row.indicator.name, c + 2), Cell(row.indicator.raw, c + 3)]
+        actual = row.actual_text or "—"
         if monitoring:
             cause = (
                 f"【{value.cause_category}】{value.cause}" if value.cause_category else value.cause
             )
             cells += [
-                Cell(value.actual_raw or "—", c + 4),
-                Cell(value.expected_raw or "—", c + 5),
+                Cell(actual, c + 4),
+                Cell(row.expected_text or "—", c + 5),
                 Cell(LIGHT_LABELS.get(value.light, "—"), c + 6, light=value.light),
                 Cell(cause or "—", c + 7, wide=True),
                 Cell(value.likelihood or "—", c + 8),
@@ -376,7 +379,7 @@ def _indicator_rows(table: ReportTable, first_col: int) -> list[list[Cell]]:
         else:
             notes = "；".join(t for t in (value.explanation, value.measure) if t.strip())
             cells += [
-                Cell(value.actual_raw or "—", c + 4),
+                Cell(actual, c + 4),
                 Cell(_points(value.points), c + 5, num=True),
                 Cell(_points(value.score), c + 6, num=True),
                 Cell(notes or "—", c + 7, colspan=COLUMNS - c - 7, wide=True),
@@ -385,8 +388,89 @@ def _indicator_rows(table: ReportTable, first_col: int) -> list[list[Cell]]:
     return rows
 
 
+def _department_table(table: ReportTable) -> tuple[str, str, list[list[Cell]]]:
+    """(title, subtitle, rows) of 部门整体绩效自评表 or 部门整体运行监控表: the department's
+    budget as of the round's date, then each indicator (computed ones marked 系统计算)."""
+    report, figures, warning = table.report, table.budget.figures, table.budget.warning
+    department = report.department
+    rows: list[list[Cell]] = [
+        [Cell("部门名称", 0, 2, head=True), Cell(f"{department.name}（{department.code}）", 2, 8)],
+        [
+            Cell("预算情况（万元）", 0, 2, head=True),
+            Cell("年初预算数", 2, head=True),
+            Cell(_amount(figures.initial), 3, num=True, money=True),
+            Cell("全年预算数", 4, head=True),
+            Cell(_amount(figures.adjusted), 5, num=True, money=True),
+            Cell("执行数", 6, head=True),
+            Cell(_amount(figures.executed), 7, num=True, money=True),
+            Cell("执行率", 8, head=True),
+            Cell(_rate(figures.execution_rate), 9, num=True),
+        ],
+    ]
+    if table.is_self_evaluation:
+        rows.append(
+            [
+                Cell("年度总体目标完成情况", 0, 2, head=True),
+                Cell(report.summary or "—", 2, 8, wide=True),
+            ]
+        )
+        head = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分")
+        rows.append(
+            [
+                *(Cell(text, col, head=True) for col, text in enumerate(head)),
+                Cell("偏差原因分析及改进措施", 7, 3, head=True),
+            ]
+        )
+        rows += _indicator_rows(table, 0)
+        rows.append(
+            [
+                Cell("总分", 0, 5, head=True),
+                Cell("100.00", 5, num=True, head=True),
+                Cell(_points(report.score), 6, num=True, head=True),
+                Cell(f"等级：{report.grade or '—'}", 7, 3, head=True),
+            ]
+        )
+        return "部门整体绩效自评表", f"（{report.round.year}年度）", rows
+    rows.append(
+        [
+            Cell("序时进度", 0, 2, head=True),
+            Cell(_rate(table.budget.time_progress), 2, num=True),
+            Cell("预警", 3, head=True),
+            Cell(warning_label(warning, none="—"), 4, light=warning or ""),
+            Cell("偏差原因", 5, head=True),
+            Cell(
+                (f"【{report.budget_cause_category}】" if report.budget_cause_category else "")
+                + report.budget_cause
+                or "—",
+                6,
+                4,
+                wide=True,
+            ),
+        ]
+    )
+    head = (
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "年度指标值",
+        "截至目前完成值",
+        "全年预计完成值",
+        "监控结果",
+        "偏差原因",
+        "完成可能性",
+        "改进措施",
+    )
+    rows.append([Cell(text, col, head=True) for col, text in enumerate(head)])
+    rows += _indicator_rows(table, 0)
+    subtitle = f"（{report.round.year}年，截至{report.round.as_of:%m月%d日}）"
+    return "部门整体运行监控表", subtitle, rows
+
+
 def official_table(table: ReportTable) -> tuple[str, str, list[list[Cell]]]:
-    """(title, subtitle, rows) of 项目支出绩效自评表 or 项目支出绩效运行监控表."""
+    """(title, subtitle, rows) of 项目支出绩效自评表 or 项目支出绩效运行监控表 (部门整体绩效自评表
+    or 部门整体运行监控表 for a department report)."""
+    if table.report.is_department:
+        return _department_table(table)
     report, project, budget = table.report, table.report.project, table.budget
     figures = budget.figures
     rows: list[list[Cell]] = [
@@ -532,6 +616,22 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WIDTHS = (10, 12, 14, 22, 14, 14, 10, 12, 16, 16)
 
 
+def _xlsx_number(cell: Cell) -> tuple[Decimal | None, str]:
+    """A numeric cell's value and Excel format as the printout shows it ("1,234.50",
+    "45.00%", "9.80"); (None, "") for text and for "—"."""
+    if not cell.num:
+        return None, ""
+    text = cell.text.replace(",", "")
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text.removesuffix("%"))
+    except ArithmeticError:
+        return None, ""
+    if percent:
+        return number / 100, "0.00%"
+    return number, "#,##0.00" if cell.money else "0.00"
+
+
 def report_workbook(table: ReportTable) -> tuple[str, Workbook]:
     """The official table in a workbook: merged cells, thin borders, wrapped text."""
     title, subtitle, rows = official_table(table)
@@ -550,7 +650,13 @@ def report_workbook(table: ReportTable) -> tuple[str, Workbook]:
     for index, cells in enumerate(rows):
         excel_row = offset + index
         for cell in cells:
-            target = as_text(sheet.cell(row=excel_row, column=cell.col + 1, value=cell.text))
+            number, number_format = _xlsx_number(cell)
+            if number is None:
+                target = as_text(sheet.cell(row=excel_row, column=cell.col + 1, value=cell.text))
+            else:
+                # Numbers as numbers (sums and charts work in Excel), shown as printed.
+                target = sheet.cell(row=excel_row, column=cell.col + 1, value=number)
+                target.number_format = number_format
             target.alignment = Alignment(
                 horizontal="right" if cell.num else ("left" if cell.wide else "center"),
                 vertical="center",

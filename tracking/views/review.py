@@ -13,12 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods
 
-from budgets.access import restrict, sees_several_departments
+from budgets.access import may_review, restrict
 from budgets.models import Department
 from budgets.params import id_param, page_param
 from budgets.views.common import query_without_page
-from performance.scoring import TIER_BANDS
-from performance.values import QUALITATIVE, RELATIVE
+from performance.values import QUALITATIVE, RELATIVE, TIER_BANDS
 
 from ..choices import ReportStatus, Stage
 from ..compute import read_value
@@ -55,7 +54,7 @@ PAGE_SIZE = 50
 
 
 def _require_reviewer(request: HttpRequest) -> None:
-    if not sees_several_departments(request.user):
+    if not may_review(request.user):
         raise PermissionDenied(REVIEW_NO_PERMISSION)
 
 
@@ -157,7 +156,7 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _render_review(request, report)
     action = request.POST.get("action")
-    project = report.project.name
+    project = report.subject_name
     if action == "approve":
         form = ApproveForm(request.POST)
         if form.is_valid():

@@ -3,6 +3,7 @@ and the round's pre-filled 实际完成 sheet to download and upload back."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import BytesIO
 
 from django.contrib import messages
@@ -16,7 +17,15 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 
-from budgets.access import STATEMENTS, VIEW, department_ids, restrict, sees_several_departments
+from budgets.access import (
+    STATEMENTS,
+    VIEW,
+    covers_division,
+    department_ids,
+    may_review,
+    restrict,
+    sees_several_departments,
+)
 from budgets.exporter import append_sheet
 from budgets.importer import ImportRefused, check_file, run_import, sheet_classes
 from budgets.models import Department
@@ -29,9 +38,11 @@ from ..notifications import round_chase
 from ..selectors import (
     divisions_with_projects,
     round_counts,
+    round_department_reports,
     round_projects,
     round_rows,
     rounds_for_user,
+    rounds_late,
     rounds_visible,
 )
 from ..services import (
@@ -60,7 +71,7 @@ PAGE_SIZE = 50
 
 
 def _require_reviewer(request: HttpRequest) -> None:
-    if not sees_several_departments(request.user):
+    if not may_review(request.user):
         raise PermissionDenied(ROUNDS_ONLY_REVIEWER)
 
 
@@ -80,12 +91,15 @@ def _round_form(request: HttpRequest, data=None) -> RoundForm:
 def round_list(request: HttpRequest) -> HttpResponse:
     """Reviewers: their bureaus' rounds with progress and the form to open one; staff: the
     rounds of their department's 区划."""
-    form = _round_form(request) if sees_several_departments(request.user) else None
+    form = _round_form(request) if may_review(request.user) else None
     return _render_list(request, form)
 
 
 def _render_list(request: HttpRequest, form: RoundForm | None, status: int = 200) -> HttpResponse:
     progress = rounds_for_user(request.user)
+    # Who is late in every overdue round of the list, read at once (a fixed number of queries).
+    late = rounds_late(request.user, [p.round for p in progress], timezone.localdate())
+    progress = [replace(p, late=late.get(p.round.pk)) for p in progress]
     return render(
         request,
         "tracking/round_list.html",
@@ -93,7 +107,7 @@ def _render_list(request: HttpRequest, form: RoundForm | None, status: int = 200
             "open_rounds": [p for p in progress if p.round.is_open],
             "closed_rounds": [p for p in progress if not p.round.is_open],
             "form": form,
-            "is_reviewer": sees_several_departments(request.user),
+            "is_reviewer": may_review(request.user),
             # The 区划 is named when the list holds rounds of more than one bureau.
             "several_divisions": len({p.round.division_id for p in progress}) > 1,
         },
@@ -191,7 +205,7 @@ def _render_detail(
     ordered = projects.select_related("department", "unit").order_by("department__code", "code")
     page = Paginator(ordered, PAGE_SIZE).get_page(page_param(request))
     rows = round_rows(round_, page.object_list)
-    reviewer = sees_several_departments(request.user)
+    reviewer = may_review(request.user)
     departments = (
         list(
             restrict(Department.objects.all(), request.user, department_field="pk")
@@ -202,7 +216,10 @@ def _render_detail(
         if reviewer
         else []
     )
-    today = timezone.localdate()
+    # Who is late, of the picked department as the rest of the page.
+    lateness = rounds_late(
+        request.user, [round_], timezone.localdate(), department_id=department_id
+    ).get(round_.pk)
     return render(
         request,
         "tracking/round_detail.html",
@@ -218,7 +235,16 @@ def _render_detail(
             "may_upload": round_.is_open and department_ids(request.user, STATEMENTS) != set(),
             "upload_form": upload_form or SheetUploadForm(),
             "problems": problems or [],
-            "may_chase": reviewer and round_.is_open and today > round_.deadline,
+            "lateness": lateness,
+            "department_reports": round_department_reports(request.user, round_, department_id),
+            # As round_chase allows: open, past the deadline, the reviewer's 区划; and only
+            # when someone is late, or the button would send nothing.
+            "may_chase": (
+                reviewer
+                and lateness is not None
+                and bool(lateness.departments)
+                and covers_division(request.user, round_.division)
+            ),
         },
         status=status,
     )
