@@ -89,6 +89,10 @@ REVIEWER_SCORE_NEEDS_TIER = "该指标尚未选择完成档次（达成/部分�
 REVIEWER_SCORE_NEEDS_REASON = "调整得分必须填写理由"
 
 
+# Reports are locked with select_for_update(of=("self",)): their project and department are
+# nullable, and PostgreSQL cannot lock the nullable side of the outer joins that bring them.
+
+
 class WorkflowError(ServiceError):
     """A refused step of the workflow (budgets.errors: the one error convention)."""
 
@@ -330,7 +334,7 @@ def _new_line(report: Report, indicator_id: int, **values) -> ReportIndicator:
 def report_save(*, report: Report, user, version: int | None, data: ReportInput) -> Report:
     """Store what staff typed, recompute lights/score; refuses a stale version."""
     report = (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("round", "project", "department")
         .get(pk=report.pk)
     )
@@ -470,7 +474,7 @@ def _transition(report: Report, to_status: str, user, reason: str = "") -> None:
 def report_submit(*, report: Report, user, version: int | None = None) -> Report:
     """Submit a draft or returned report once everything required is filled in."""
     report = (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("round", "project", "department")
         .get(pk=report.pk)
     )
@@ -583,7 +587,7 @@ def _check_may_review(report: Report, user) -> None:
 
 def _locked_for_review(report: Report, user) -> Report:
     report = (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("round", "project", "department")
         .get(pk=report.pk)
     )
@@ -647,7 +651,9 @@ def report_require_rectification(*, report: Report, user, requirements: str) -> 
     if not requirements.strip():
         raise WorkflowError(RECTIFICATION_NEEDS_TEXT, {"requirements": RECTIFICATION_NEEDS_TEXT})
     report = (
-        Report.objects.select_for_update().select_related("project", "department").get(pk=report.pk)
+        Report.objects.select_for_update(of=("self",))
+        .select_related("project", "department")
+        .get(pk=report.pk)
     )
     _check_may_review(report, user)
     if report.status not in (ReportStatus.SUBMITTED, ReportStatus.APPROVED):
@@ -673,7 +679,9 @@ def report_record_rectification(*, report: Report, user, result: str) -> Report:
             RECTIFICATION_RESULT_NEEDS_TEXT, {"result": RECTIFICATION_RESULT_NEEDS_TEXT}
         )
     report = (
-        Report.objects.select_for_update().select_related("project", "department").get(pk=report.pk)
+        Report.objects.select_for_update(of=("self",))
+        .select_related("project", "department")
+        .get(pk=report.pk)
     )
     if user is not None and not may_access_department(user, report.owner_department_id, STATEMENTS):
         raise PermissionDenied(REPORT_NO_PERMISSION)
@@ -697,7 +705,7 @@ def line_set_reviewer_score(
 ) -> ReportIndicator:
     """A reviewer sets a qualitative indicator's score within its tier's band, with a reason."""
     line = (
-        ReportIndicator.objects.select_for_update()
+        ReportIndicator.objects.select_for_update(of=("self",))
         .select_related("report__round", "report__project", "report__department")
         .get(pk=line.pk)
     )
