@@ -6,7 +6,8 @@
 Builds (once; cached in bench/out/, keyed by the sizes) a SQLite database per size: the
 workbook of bench/generate.py imported with run_import, then 5 indicators per project, a
 monitoring round with reports (drafts, submitted, approved, returned) and their actuals,
-notifications, a reviewer and a staff user. Then, through django.test.Client, measures each
+notifications, a reviewer and a staff user, the departments' nightly rate snapshots of the
+first half-year. Then, through django.test.Client, measures each
 page: median wall time of 5 GETs after a warm-up, SQL queries, response size; and the floor:
 one raw SQL query fetching the least data the page needs. The small size (200 projects)
 runs the same pages, to show the query counts do not grow with the data.
@@ -22,9 +23,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +41,13 @@ from bench.run import GENERATOR_VERSION  # noqa: E402
 YEAR = 2024
 ROUND_AS_OF = date(YEAR, 6, 30)
 # Bump when the seeding below changes, so a cached database is rebuilt.
-SETUP_VERSION = 1
+SETUP_VERSION = 2
 REPEAT = 5
 REVIEWER = "bench-reviewer"
 STAFF = "bench-staff"
 NOTIFICATIONS = 300
+FEN = Decimal("0.000001")
+RATE_PLACES = Decimal("1e-10")
 
 # (一级, 二级, 三级, target, actual): five indicators every project gets; the actuals parse.
 INDICATORS = [
@@ -74,6 +79,8 @@ def setup_django(db: Path) -> None:
     os.environ["DEBUG"] = "0"  # production templates (cached loader), no query log kept
     os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
     os.environ["ALLOWED_HOSTS"] = "testserver"
+    # The test client speaks plain HTTP: without this every page is a 301 to https.
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ["VAR_DIR"] = str(OUT / "var")
     os.environ["LOG_LEVEL"] = "WARNING"
     import django
@@ -88,7 +95,8 @@ def build(db: Path, workbook: Path) -> dict[str, float]:
 
     from budgets.choices import Role
     from budgets.importer import run_import
-    from budgets.models import Department, Project, User
+    from budgets.models import Department, DepartmentRateSnapshot, Project, User
+    from budgets.services import rates_snapshot_save
     from performance.models import Indicator
     from performance.values import parse_actual, parse_target
     from tracking.choices import Light, NotificationKind, ReportStatus, Stage
@@ -197,6 +205,34 @@ def build(db: Path, workbook: Path) -> dict[str, float]:
         ]
         Notification.objects.bulk_create(notifications, batch_size=2000)
     timings["seed"] = time.perf_counter() - started
+
+    # The nightly snapshot ran every day of the first half-year: the workbench's trend reads
+    # the departments' rows (each day's computed once, then copied to the other days).
+    started = time.perf_counter()
+    rates_snapshot_save(as_of=ROUND_AS_OF)
+    computed = list(DepartmentRateSnapshot.objects.filter(as_of=ROUND_AS_OF))
+    with transaction.atomic():
+        days = (ROUND_AS_OF - date(YEAR, 1, 1)).days
+        DepartmentRateSnapshot.objects.bulk_create(
+            [
+                DepartmentRateSnapshot(
+                    department_id=row.department_id,
+                    year=YEAR,
+                    as_of=date(YEAR, 1, 1) + timedelta(days=day),
+                    initial=row.initial,
+                    adjusted=row.adjusted,
+                    executed=(row.executed * (day + 1) / (days + 1)).quantize(FEN),
+                    execution_rate=None
+                    if row.execution_rate is None
+                    else (row.execution_rate * (day + 1) / (days + 1)).quantize(RATE_PLACES),
+                    warning=row.warning,
+                )
+                for row in computed
+                for day in range(days)
+            ],
+            batch_size=2000,
+        )
+    timings["snapshots"] = time.perf_counter() - started
     return timings
 
 
@@ -229,6 +265,7 @@ def targets() -> list[Target]:
 
     from budgets.export import build_export
     from budgets.models import Payment, Project, User
+    from budgets.rates import time_progress
     from tracking.models import Round
 
     as_of = date(YEAR, 12, 31)
@@ -336,7 +373,53 @@ def targets() -> list[Target]:
         LEFT JOIN pay ON pay.project_id = p.id LEFT JOIN adj ON adj.project_id = p.id
         WHERE p.year = %s
     """
+    # The workbench: each department's reports in the round by status and their last change,
+    # its projects' money as of the round's date and how many carry each warning — one GROUP
+    # BY over every project of the year (the page also reads the trend, the results and the
+    # to-do, which this floor leaves out).
+    progress = float(time_progress(ROUND_AS_OF)) / 100
+    workbench_floor = """
+        WITH pay AS (SELECT project_id, SUM(amount) AS s FROM budgets_payment
+                     WHERE date <= %s AND project_id IS NOT NULL GROUP BY project_id),
+             adj AS (SELECT project_id, SUM(amount) AS s FROM budgets_adjustment
+                     WHERE date <= %s GROUP BY project_id),
+             fig AS (SELECT p.department_id, r.status, r.updated_at,
+                            p.initial_budget + COALESCE(p.carryover, 0)
+                              + COALESCE(adj.s, 0) AS adjusted,
+                            COALESCE(pay.s, 0) AS executed
+                     FROM budgets_project p
+                     LEFT JOIN pay ON pay.project_id = p.id
+                     LEFT JOIN adj ON adj.project_id = p.id
+                     LEFT JOIN tracking_report r ON r.project_id = p.id AND r.round_id = %s
+                     WHERE p.year = %s {department}),
+             rated AS (SELECT *, CAST(executed AS REAL) / NULLIF(CAST(adjusted AS REAL), 0)
+                                 AS ratio FROM fig)
+        SELECT d.code, d.name, COUNT(*), COUNT(status),
+               SUM(status = 'draft'), SUM(status = 'submitted'), SUM(status = 'returned'),
+               SUM(status = 'approved'), MAX(updated_at), SUM(adjusted), SUM(executed),
+               SUM(ratio > 1), SUM(ratio <= 1 AND ratio >= %s),
+               SUM(ratio < %s AND ratio >= %s), SUM(ratio < %s)
+        FROM rated JOIN budgets_department d ON d.id = rated.department_id
+        GROUP BY d.id ORDER BY d.code
+    """
+    workbench_params = [ROUND_AS_OF, ROUND_AS_OF, round_.pk, YEAR]
+    thresholds = [0.8 * progress, 0.8 * progress, 0.6 * progress, 0.6 * progress]
+    staff_department = User.objects.get(username=STAFF).department_id
     return [
+        Target(
+            "workbench (bureau)",
+            REVIEWER,
+            "/",
+            workbench_floor.format(department=""),
+            workbench_params + thresholds,
+        ),
+        Target(
+            "workbench (staff)",
+            STAFF,
+            "/",
+            workbench_floor.format(department="AND p.department_id = %s"),
+            [*workbench_params, staff_department, *thresholds],
+        ),
         Target(
             "project list", REVIEWER, f"/budgets/projects/?year={YEAR}", list_floor, sums_params
         ),
@@ -500,6 +583,39 @@ def child(db: Path, workbook: Path, only: str | None, profile_target: str | None
 # --- the parent: workbooks, one child per size, the tables --------------------------------------
 
 
+def importable(source: Path) -> Path:
+    """The generated workbook without the 预算调整 rows that would leave a project's 全年预算数
+    negative: the import refuses those since adjustments may no longer do it, and
+    bench/generate.py still draws a few at 10,000 projects. Copied once, cached beside it."""
+    from openpyxl import Workbook, load_workbook
+
+    target = source.with_name(f"{source.stem}-importable.xlsx")
+    if target.exists():
+        return target
+    book = load_workbook(source, read_only=True)
+    try:
+        # A row ends at its last filled cell: an empty 上年结转 is no cell at all.
+        budgets = {
+            row[5]: sum((Decimal(str(v or 0)) for v in row[8:10]), Decimal(0))
+            for row in book["项目"].iter_rows(min_row=2, values_only=True)
+        }
+        delta: dict[str, Decimal] = defaultdict(Decimal)
+        for row in book["预算调整"].iter_rows(min_row=2, values_only=True):
+            delta[row[0]] += Decimal(str(row[3]))
+        negative = {code for code, change in delta.items() if budgets[code] + change < 0}
+        copy = Workbook(write_only=True)
+        for sheet in book.worksheets:
+            written = copy.create_sheet(sheet.title)
+            for number, row in enumerate(sheet.iter_rows(values_only=True)):
+                reduction = sheet.title == "预算调整" and number and row[0] in negative
+                if not (reduction and row[3] < 0):
+                    written.append(row)
+        copy.save(target)
+    finally:
+        book.close()
+    return target
+
+
 def run_child(label: str, size: Size, args: argparse.Namespace) -> dict:
     """Generate the workbook unless cached, then build and measure in a fresh interpreter."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -509,6 +625,7 @@ def run_child(label: str, size: Size, args: argparse.Namespace) -> dict:
         generate(workbook, size)
         seconds = time.perf_counter() - started
         print(f"  {label}: workbook {workbook.name} generated in {seconds:.1f} s")
+    workbook = importable(workbook)
     db = OUT / f"pages-v{SETUP_VERSION}-{size.label}-{len(INDICATORS)}ind.sqlite3"
     command = [sys.executable, __file__, "--child", str(db), "--workbook", str(workbook)]
     if args.only:

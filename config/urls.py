@@ -1,4 +1,4 @@
-"""Top-level URLs: the pages of each app and the admin site."""
+"""Top-level URLs: the pages of each app, the admin site and the REST API (config/api.py)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -7,13 +7,14 @@ from django.views.generic import RedirectView
 
 from budgets import views as budget_views
 from budgets.views.accounts import LogoutView
+from reporting.workbench_views import home as workbench_home
 
 admin.site.site_header = "预算绩效目标跟踪系统 · 管理后台"
 admin.site.site_title = "预算绩效目标跟踪系统"
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
-    path("", budget_views.home, name="home"),
+    path("", workbench_home, name="home"),
     path("healthz", budget_views.health, name="health"),
     path("favicon.ico", budget_views.favicon, name="favicon"),
     path("budgets/", include("budgets.urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("tracking/", include("tracking.urls")),
     path("performance/", include("performance.urls")),
     path("reporting/", include("reporting.urls")),
+    path("api/", include("config.api")),
     # The official tables moved from performance to reporting; old links and bookmarks still
     # download them (the query string, year and department, is kept).
     path(

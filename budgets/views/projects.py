@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Model, Q, Sum, Window
+from django.db.models import Count, F, Model, Sum, Window
 from django.db.models.functions import Lag
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,16 +16,11 @@ from django.utils import timezone
 from .. import rates
 from ..access import FACTS, may_access_department, restrict
 from ..choices import warning_label
+from ..filters import PROJECT_ORDERINGS, ProjectFilterSet, project_ordering, warning_condition
 from ..forms import ProjectFilterForm
 from ..models import Adjustment, Payment, Project
 from ..params import BadParameter, page_param, parse_date
-from ..selectors import (
-    WarningThresholds,
-    default_as_of,
-    project_figures,
-    warning_thresholds,
-    with_figures,
-)
+from ..selectors import default_as_of, project_figures, warning_thresholds
 from ..templatetags.money import money_text
 from .common import (
     PAGE_SIZE,
@@ -45,49 +40,11 @@ AS_OF_OUTSIDE_PROJECT_YEAR = "截至日期须在{year}年内"
 
 # --- project list ----------------------------------------------------------------------------
 
-ORDERINGS = {
-    "code": "code",
-    "name": "name",
-    "department": "department__code",
-    "initial": "initial_budget",
-    "adjusted": "adjusted_total",
-    "executed": "executed_total",
-    "rate": "execution_sort",
-}
-DEFAULT_ORDERING = ("department__division__code", "department__code", "code", "pk")
+# The sort keys, the sort and the warning lights are the shared FilterSet's (budgets/filters.py),
+# so the page and /api/projects/ cannot drift.
+ORDERINGS = PROJECT_ORDERINGS
 # The warning counts above the list, worst first.
 WARNING_ORDER = (rates.OVER, rates.RED, rates.YELLOW, rates.GREEN)
-
-
-def _ordering(sort: str) -> tuple[Any, ...]:
-    key = sort.removeprefix("-")
-    if key not in ORDERINGS:
-        return DEFAULT_ORDERING
-    field = F(ORDERINGS[key])
-    # Projects without a budget (no rate) go last in both directions.
-    first = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
-    return (first, "code", "pk")
-
-
-def warning_condition(warning: str, progress: Decimal, thresholds: WarningThresholds) -> Q | None:
-    """The projects of one warning light as a condition on `execution_sort` (with_figures).
-
-    The light compares rate = ratio × 100 with fraction × time progress, so the bound on the
-    float ratio is fraction × progress / 100; 超支 is a ratio above 1 whatever the date. The
-    float is used for filtering and counting only: the light shown on each row comes from the
-    exact totals (budgets.rates). The two can differ only for a rate within float rounding
-    (about 1e-15) of a bound. Projects without a budget have no ratio and no light, and match
-    no condition. None for an unknown warning.
-    """
-    green = float(thresholds.green_fraction * progress / 100)
-    yellow = float(thresholds.yellow_fraction * progress / 100)
-    conditions = {
-        rates.OVER: Q(execution_sort__gt=1.0),
-        rates.GREEN: Q(execution_sort__gte=green, execution_sort__lte=1.0),
-        rates.YELLOW: Q(execution_sort__gte=yellow, execution_sort__lt=green),
-        rates.RED: Q(execution_sort__lt=yellow),
-    }
-    return conditions.get(warning)
 
 
 def project_list(request: HttpRequest) -> HttpResponse:
@@ -112,17 +69,22 @@ def project_list(request: HttpRequest) -> HttpResponse:
     progress = rates.time_progress(as_of)
     thresholds = warning_thresholds()
 
-    projects = visible.filter(year=year)
-    if division is not None:
-        projects = projects.filter(department__division__code=division)
     department = cleaned.get("department")
-    if department is not None:
-        projects = projects.filter(department=department)
-    if search := cleaned.get("q"):
-        projects = projects.filter(Q(code__icontains=search) | Q(name__icontains=search))
-    if project_type := cleaned.get("type"):
-        projects = projects.filter(type=project_type)
-    projects = with_figures(projects, as_of)
+    # The form has validated every value (or dropped it with a message): the FilterSet the
+    # API uses applies them and annotates the figures as of the date.
+    projects = ProjectFilterSet(
+        {
+            "year": str(year),
+            "as_of": as_of.isoformat(),
+            "division": division or "",
+            "department": str(department.pk) if department is not None else "",
+            "search": cleaned.get("q") or "",
+            "type": cleaned.get("type") or "",
+        },
+        queryset=visible,
+        request=request,
+        today=today,
+    ).qs
     # The totals cover the chosen light; the count of each light covers the other filters, so
     # the page tells how many 超支/红/黄/正常 there are whichever light is shown (one query).
     chosen = warning_condition(cleaned.get("warning") or "", progress, thresholds)
@@ -150,7 +112,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         thresholds,
     )
     sort = cleaned.get("sort") or ""
-    ordered = projects.select_related("department__division").order_by(*_ordering(sort))
+    ordered = projects.select_related("department__division").order_by(*project_ordering(sort))
     paginator = Paginator(ordered, PAGE_SIZE)
     # The aggregate already counted the rows: spare the paginator its COUNT query.
     paginator.count = sums["n"]

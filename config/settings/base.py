@@ -37,8 +37,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
     "django_htmx",
@@ -248,21 +250,55 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Sessions for the pages' own use, tokens (`manage.py drf_create_token USERNAME`) for
+    # machines: `Authorization: Token <key>`.
+    # Token first: its WWW-Authenticate header makes a failed or missing login a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "budgets.api.base.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "budgets.api.base.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "预算绩效目标跟踪系统 API",
+    "DESCRIPTION": (
+        "与页面相同的数据和操作：区划、部门、单位、项目（含截至某日的预算数与比率）、绩效指标、"
+        "预算调整、支出、填报轮次、监控与自评报告及其审核、消息、比率快照，以及工作簿导入导出。"
+        "认证：会话或令牌（请求头 `Authorization: Token <key>`）。权限与页面相同。"
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set (fields of the same name hold different sets).
+    "ENUM_NAME_OVERRIDES": {
+        "ReportStatusEnum": "tracking.choices.ReportStatus",
+        "CauseCategoryEnum": "tracking.choices.CauseCategory",
+        "LikelihoodEnum": "tracking.choices.Likelihood",
+        "LightEnum": "tracking.choices.Light",
+        "StageEnum": "tracking.choices.Stage",
+        "NotificationKindEnum": "tracking.choices.NotificationKind",
+        "AdjustmentKindEnum": "budgets.choices.AdjustmentKind",
+        "ProjectTypeEnum": "budgets.choices.ProjectType",
+        "TargetKindEnum": "performance.models.KIND_CHOICES",
+        "ProjectLevel1Enum": "performance.choices.LEVEL1_CHOICES",
+        "DepartmentLevel1Enum": "performance.choices.DEPARTMENT_LEVEL1_CHOICES",
+        "ReportKindEnum": "tracking.filters.KINDS",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

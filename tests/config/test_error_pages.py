@@ -80,7 +80,7 @@ def test_an_uncaught_error_is_the_chinese_500_page(client_of, alice, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("budgets.views.restrict", broken)  # the home page's one query
+    monkeypatch.setattr("reporting.workbench.restrict", broken)  # the home page's first read
     client = client_of(alice)
     client.raise_request_exception = False
     response = client.get(reverse("home"))

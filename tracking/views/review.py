@@ -21,6 +21,7 @@ from performance.values import QUALITATIVE, RELATIVE, TIER_BANDS
 
 from ..choices import ReportStatus, Stage
 from ..compute import read_value
+from ..filters import ReportFilter
 from ..forms import (
     ApproveForm,
     RectificationForm,
@@ -66,9 +67,12 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
     stage = stage if stage in Stage.values else ""
     department_id = id_param(request, "department", label="部门")
     round_id = id_param(request, "round", label="轮次")
-    reports = review_queue(
-        request.user, stage=stage or None, department_id=department_id, round_id=round_id
+    # The API's filters, applied to the values read above (a bad one was ignored with a message).
+    filters = ReportFilter(
+        {"stage": stage, "department": department_id or "", "round": round_id or ""},
+        queryset=review_queue(request.user),
     )
+    reports = filters.qs
     page = Paginator(reports, PAGE_SIZE).get_page(page_param(request))
     rounds = list(rounds_visible(request.user).order_by("-year", "-as_of", "division__code"))
     return render(
