@@ -35,7 +35,7 @@ EXAMPLES = 12
 
 
 @pytest.fixture
-def admin_token(db, adam, unit_a, unit_b):
+def admin_token(db, adam, unit_a, unit_b, wsgi_keeps_the_connection):
     """Data of every kind for the generated requests to meet, and the admin's token (the
     admin may call every operation, so responses other than 401/403 are exercised)."""
     project = project_with_targets(unit_a)

@@ -66,7 +66,7 @@ schema = _load()
 
 
 @pytest.fixture
-def tokens(world, alice, rita):  # noqa: F811 (the fixture imported above)
+def tokens(world, alice, rita, wsgi_keeps_the_connection):  # noqa: F811 (imported above)
     return {user.username: Token.objects.create(user=user).key for user in (alice, rita)}
 
 
