@@ -1,4 +1,6 @@
 # Production image: one image for web, worker and beat (see docker-compose.yml).
+# Python packages come only from requirements.txt, Node packages only from package-lock.json
+# (npm ci); tests/config/test_supply_chain.py checks it.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -83,21 +83,36 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# pip-audit of the pinned requirements and everything they pull in (.ci/audit); when the
+# vulnerability database cannot be reached it prints one "skipped" line and succeeds.
+.PHONY: audit
+audit: install-dev
+	$(PY) .ci/audit
+
 # Runs ruff and the whole suite on SQLite; with TEST_DATABASE_URL set (as .ci/run does) the
 # suite runs a second time on that PostgreSQL database, browser tests excepted.
-test: install-dev lint
+test: install-dev lint audit
 	$(PY) -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "==> again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -m "not browser"; \
 	fi
 
+# Province scale (bench/README.md): PROJECTS=2000 on SQLite by default; with DATABASE_URL set
+# (a throwaway PostgreSQL database: it is emptied) the same run there, plus the load run.
+PROJECTS ?= 2000
 bench: install-dev
+	$(PY) bench/scale.py --projects $(PROJECTS)
+
+.PHONY: bench-import bench-pages bench-faults
+bench-import: install-dev  ## import, re-import, snapshot and JSON export of 200,000 payments
 	$(PY) bench/run.py
 
-.PHONY: bench-pages
 bench-pages: install-dev  ## the main pages at 10,000 projects, against SQL floors
 	$(PY) bench/pages.py
+
+bench-faults: install-dev  ## PostgreSQL restarted under wrk load (a private cluster)
+	$(PY) bench/faults.py
 
 clean:
 	rm -rf var/static var/celery-broker .pytest_cache

@@ -82,12 +82,16 @@ def generate(path: Path, size: Size = Size(), seed: int = 2024) -> Path:
 
         return append
 
+    budget: dict[str, float] = {}  # 全年预算数 so far, so that a cut never takes it below 0
     add = sheet("项目", PROJECT_HEADER)
     for i in range(size.projects):
         dept = departments[i % len(departments)]
         unit = f"{dept}{1 + (i // len(departments)) % 3:03d}"
         code = f"41070{year % 100:02d}{i:014d}"
         projects.append((dept, code))
+        initial = _money(rng, 5, 3000)
+        carryover = _money(rng, 0, 50) if rng.random() < 0.2 else None
+        budget[code] = initial + (carryover or 0)
         add(
             [
                 year,
@@ -98,8 +102,8 @@ def generate(path: Path, size: Size = Size(), seed: int = 2024) -> Path:
                 code,
                 f"{year}年{rng.choice(NAMES)}{i}",
                 rng.choice(("特定目标类", "其他运转类")),
-                _money(rng, 5, 3000),
-                _money(rng, 0, 50) if rng.random() < 0.2 else None,
+                initial,
+                carryover,
             ]
         )
 
@@ -119,6 +123,9 @@ def generate(path: Path, size: Size = Size(), seed: int = 2024) -> Path:
     for i in range(size.adjustments):
         _, code = rng.choice(projects)
         amount = _money(rng, 0.5, 200) * (1 if rng.random() < 0.7 else -0.1)
+        # The import refuses a cut below a 全年预算数 of zero: cut at most half what is left.
+        amount = max(amount, -round(budget[code] / 2, 2))
+        budget[code] += amount
         add(
             [
                 code,

@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -41,7 +40,7 @@ from bench.run import GENERATOR_VERSION  # noqa: E402
 YEAR = 2024
 ROUND_AS_OF = date(YEAR, 6, 30)
 # Bump when the seeding below changes, so a cached database is rebuilt.
-SETUP_VERSION = 2
+SETUP_VERSION = 3
 REPEAT = 5
 REVIEWER = "bench-reviewer"
 STAFF = "bench-staff"
@@ -583,39 +582,6 @@ def child(db: Path, workbook: Path, only: str | None, profile_target: str | None
 # --- the parent: workbooks, one child per size, the tables --------------------------------------
 
 
-def importable(source: Path) -> Path:
-    """The generated workbook without the 预算调整 rows that would leave a project's 全年预算数
-    negative: the import refuses those since adjustments may no longer do it, and
-    bench/generate.py still draws a few at 10,000 projects. Copied once, cached beside it."""
-    from openpyxl import Workbook, load_workbook
-
-    target = source.with_name(f"{source.stem}-importable.xlsx")
-    if target.exists():
-        return target
-    book = load_workbook(source, read_only=True)
-    try:
-        # A row ends at its last filled cell: an empty 上年结转 is no cell at all.
-        budgets = {
-            row[5]: sum((Decimal(str(v or 0)) for v in row[8:10]), Decimal(0))
-            for row in book["项目"].iter_rows(min_row=2, values_only=True)
-        }
-        delta: dict[str, Decimal] = defaultdict(Decimal)
-        for row in book["预算调整"].iter_rows(min_row=2, values_only=True):
-            delta[row[0]] += Decimal(str(row[3]))
-        negative = {code for code, change in delta.items() if budgets[code] + change < 0}
-        copy = Workbook(write_only=True)
-        for sheet in book.worksheets:
-            written = copy.create_sheet(sheet.title)
-            for number, row in enumerate(sheet.iter_rows(values_only=True)):
-                reduction = sheet.title == "预算调整" and number and row[0] in negative
-                if not (reduction and row[3] < 0):
-                    written.append(row)
-        copy.save(target)
-    finally:
-        book.close()
-    return target
-
-
 def run_child(label: str, size: Size, args: argparse.Namespace) -> dict:
     """Generate the workbook unless cached, then build and measure in a fresh interpreter."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -625,7 +591,6 @@ def run_child(label: str, size: Size, args: argparse.Namespace) -> dict:
         generate(workbook, size)
         seconds = time.perf_counter() - started
         print(f"  {label}: workbook {workbook.name} generated in {seconds:.1f} s")
-    workbook = importable(workbook)
     db = OUT / f"pages-v{SETUP_VERSION}-{size.label}-{len(INDICATORS)}ind.sqlite3"
     command = [sys.executable, __file__, "--child", str(db), "--workbook", str(workbook)]
     if args.only:

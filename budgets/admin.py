@@ -27,6 +27,7 @@ from .models import (
     Payment,
     Project,
     ProjectRateSnapshot,
+    ScheduledRun,
     Unit,
     User,
     WarningSettings,
@@ -427,3 +428,22 @@ class ImportJobAdmin(admin.ModelAdmin):
         if sees_several_departments(request.user):
             return queryset
         return queryset.filter(user=request.user)
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """Written by the daily passes and their catch-up (config/schedule.py); read-only here, as
+    a row changed by hand would make the catch-up skip or repeat a day's pass."""
+
+    list_display = ("day", "name", "started_at", "finished_at")
+    list_filter = ("name",)
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -536,3 +536,25 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ScheduledRun(models.Model):
+    """A daily pass of the beat schedule (config/schedule.py) for one China-local day: when it
+    started, and when it finished (empty while it runs, or when it was lost)."""
+
+    # The beat entry's name (django-celery-beat PeriodicTask.name), e.g. remind-daily.
+    name = models.CharField("定时任务", max_length=200)
+    day = models.DateField("日期")
+    started_at = models.DateTimeField("开始时间")
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "每日任务运行记录"
+        verbose_name_plural = "每日任务运行记录"
+        ordering = ["-day", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "day"], name="scheduled_run_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day.isoformat()}"

@@ -8,7 +8,6 @@ import secrets
 import string
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,23 +27,21 @@ from .importer import check_file, run_import, sheet_classes
 from .models import (
     Adjustment,
     Department,
-    DepartmentRateSnapshot,
     ImportJob,
     Payment,
     Project,
-    ProjectRateSnapshot,
     User,
 )
 from .params import FIRST_YEAR, LAST_YEAR, is_plausible
-from .rates import BudgetFigures, format_money, round_half_up, time_progress
+from .rates import BudgetFigures, format_money
 from .selectors import (
-    WarningThresholds,
     department_by_ref,
-    department_figures,
     division_by_code,
     project_figures,
-    warning_thresholds,
 )
+
+# The nightly snapshot has a module of its own; its entry points stay importable from here.
+from .snapshots import SnapshotResult, rates_snapshot_save  # noqa: F401
 
 UNKNOWN_ROLE = "未知角色“{role}”，可选：单位经办人、财政局审核人、管理员"
 STAFF_NEEDS_DEPARTMENT = "单位经办人必须指定所属部门（--department 部门编码 或 区划编码/部门编码）"
@@ -467,14 +464,49 @@ def import_job_create(*, user: User, upload: UploadedFile, background: bool = Fa
     )
 
 
-def import_job_start(*, job: ImportJob) -> None:
-    """Run the job now (small files) or hand it to a worker once the job row is committed."""
-    if job.background:
-        from .tasks import import_workbook_task
+IMPORT_QUEUE_UNAVAILABLE = (
+    "后台任务服务暂不可用（消息队列无法连接），文件未能开始处理。"
+    "请稍后重新上传；管理员请检查 Redis。"
+)
 
-        transaction.on_commit(lambda: import_workbook_task.delay(job.pk))
+
+class ImportQueueUnavailable(Exception):
+    """A background job could not be handed to a worker: the broker is unreachable. The job is
+    marked failed with IMPORT_QUEUE_UNAVAILABLE before this is raised."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(IMPORT_QUEUE_UNAVAILABLE)
+        self.job_id = job_id
+
+
+def import_job_start(*, job: ImportJob) -> None:
+    """Run the job now (small files) or hand it to a worker once the job row is committed.
+
+    Raises ImportQueueUnavailable when the broker cannot take it: at once outside a
+    transaction, else from the commit (the job row is committed either way)."""
+    if job.background:
+        transaction.on_commit(lambda: _import_job_enqueue(job.pk))
     else:
         import_job_run(job_id=job.pk)
+
+
+def _import_job_enqueue(job_id: int) -> None:
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from .tasks import import_workbook_task
+
+    try:
+        # A bounded wait: the task's class fails the send within about a second.
+        import_workbook_task.delay(job_id)
+    except BrokerError as exc:
+        logger.warning("could not enqueue import job %s: %s", job_id, exc)
+        # Only a job still pending: nothing can have taken it, as no message was sent.
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+            status=ImportJob.Status.FAILED,
+            problems=[IMPORT_QUEUE_UNAVAILABLE],
+            finished_at=timezone.now(),
+        )
+        raise ImportQueueUnavailable(job_id) from exc
 
 
 def import_job_confirm(*, job: ImportJob, user: User) -> bool:
@@ -631,141 +663,7 @@ def import_job_interrupted(job: ImportJob, now: datetime | None = None) -> bool:
     )
 
 
-# --- rate snapshots (the nightly recompute_rates) --------------------------------------------
-
-# Snapshot rate columns are numeric(24, 10): keep 10 decimals, and store a rate too large for
-# the column (a budget of a few fen against real spending) as null rather than fail the run.
-SNAPSHOT_RATE_PLACES = 10
-SNAPSHOT_RATE_LIMIT = Decimal("1e14")
-
-
-@dataclass(frozen=True)
-class SnapshotResult:
-    """What one recompute did: rows computed, written and left alone, and its duration."""
-
-    as_of: date
-    projects: int
-    departments: int
-    created: int
-    updated: int
-    unchanged: int
-    deleted: int
-    seconds: float
-
-    def summary(self) -> str:
-        return (
-            f"computed {self.projects} projects and {self.departments} departments"
-            f" as of {self.as_of.isoformat()} in {self.seconds:.2f}s"
-        )
-
-
-def _snapshot_rate(rate: Decimal | None) -> Decimal | None:
-    if rate is None or rate.copy_abs() >= SNAPSHOT_RATE_LIMIT:
-        return None
-    return round_half_up(rate, SNAPSHOT_RATE_PLACES)
-
-
-def _snapshot_values(
-    figures: BudgetFigures, progress: Decimal, thresholds: WarningThresholds
-) -> dict:
-    warning = figures.warning(progress, thresholds)
-    return {
-        "initial": figures.initial,
-        "adjusted": figures.adjusted,
-        "executed": figures.executed,
-        "execution_rate": _snapshot_rate(figures.execution_rate),
-        "adjustment_rate": _snapshot_rate(figures.adjustment_rate),
-        "carryover_rate": _snapshot_rate(figures.carryover_rate),
-        "warning": warning or "",
-    }
-
-
-def _snapshot_upsert(
-    model, key: str, incoming: dict[int, dict], existing, unique: list[str]
-) -> tuple[int, int, int, int]:
-    """Create missing, update changed, delete stale snapshots; (created, updated, same, gone)."""
-    now = timezone.now()
-    current = {getattr(row, key): row for row in existing}
-    to_create, to_update = [], []
-    for owner, values in incoming.items():
-        row = current.get(owner)
-        if row is None:
-            to_create.append(model(**{key: owner}, **values, computed_at=now))
-        elif any(getattr(row, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.computed_at = now
-            to_update.append(row)
-    # Every incoming dict has the same keys: the fields a snapshot row is made of.
-    fields = [*next(iter(incoming.values()), {}), "computed_at"]
-    if to_create:
-        # A concurrent run may have inserted the same keys: update them instead of failing.
-        model.objects.bulk_create(
-            to_create,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=unique,
-            update_fields=fields,
-        )
-    if to_update:
-        model.objects.bulk_update(to_update, fields, batch_size=500)
-    # Owners that no longer have figures of the year (e.g. a department left without any).
-    stale = [row.pk for owner, row in current.items() if owner not in incoming]
-    for start in range(0, len(stale), 500):
-        model.objects.filter(pk__in=stale[start : start + 500]).delete()
-    unchanged = len(incoming) - len(to_create) - len(to_update)
-    return len(to_create), len(to_update), unchanged, len(stale)
-
-
-def rates_snapshot_save(*, as_of: date) -> SnapshotResult:
-    """Snapshot every project's and department's figures of the as-of year (idempotent)."""
-    started = time.monotonic()
-    year = as_of.year
-    progress = time_progress(as_of)
-    thresholds = warning_thresholds()
-    projects = project_figures(Project.objects.filter(year=year), as_of)
-    departments = department_figures(year, as_of)
-    with transaction.atomic():
-        project_counts = _snapshot_upsert(
-            ProjectRateSnapshot,
-            "project_id",
-            {
-                pk: {"as_of": as_of, **_snapshot_values(f, progress, thresholds)}
-                for pk, f in projects.items()
-            },
-            ProjectRateSnapshot.objects.filter(as_of=as_of, project__year=year),
-            ["project", "as_of"],
-        )
-        department_counts = _snapshot_upsert(
-            DepartmentRateSnapshot,
-            "department_id",
-            {
-                pk: {
-                    "year": year,
-                    "as_of": as_of,
-                    **_snapshot_values(f.budget, progress, thresholds),
-                    "three_public_control_rate": _snapshot_rate(f.three_public_control_rate),
-                    "procurement_execution_rate": _snapshot_rate(f.procurement_execution_rate),
-                }
-                for pk, f in departments.items()
-            },
-            DepartmentRateSnapshot.objects.filter(as_of=as_of, year=year),
-            ["department", "year", "as_of"],
-        )
-    created, updated, unchanged, deleted = (
-        a + b for a, b in zip(project_counts, department_counts, strict=True)
-    )
-    return SnapshotResult(
-        as_of=as_of,
-        projects=len(projects),
-        departments=len(departments),
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        deleted=deleted,
-        seconds=time.monotonic() - started,
-    )
-
+# --- rate snapshots (the nightly recompute_rates): budgets/snapshots.py ----------------------
 
 # Uploaded workbooks are kept this long after their job ends (to re-run or inspect them).
 IMPORT_FILES_KEEP_DAYS = 7

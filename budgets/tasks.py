@@ -4,11 +4,40 @@ from __future__ import annotations
 
 from datetime import date
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from config.schedule import (
+    CATCH_UP_SOFT_TIME_LIMIT,
+    CATCH_UP_TIME_LIMIT,
+    RECOMPUTE_NIGHTLY,
+    daily_catch_up,
+    daily_run,
+)
+
 from .services import IMPORT_SOFT_TIME_LIMIT, IMPORT_TIME_LIMIT, import_job_run, rates_snapshot_save
+
+# A request waits while a send to a dead broker is retried (task_publish_retry_policy, a
+# setting anyone may widen), so the tasks sent from requests fix it here: an immediate retry
+# and one after 0.2 s ride out a blip (Redis restarting mid-send), then the error. A stopped
+# Redis (connection refused) so fails the send in well under a second; a host that swallows
+# packets is bounded by the transport's socket_connect_timeout instead.
+SEND_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
+
+class SendOrFailTask(Task):
+    """A task sent while someone waits (a page, an API call): with the broker unreachable its
+    `delay()` raises kombu's OperationalError within about a second, for the caller to say so."""
+
+    def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, **options):
+        options.setdefault("retry_policy", SEND_RETRY_POLICY)
+        return super().apply_async(args, kwargs, task_id, producer, **options)
 
 
 @shared_task(name="budgets.ping", ignore_result=False)
@@ -22,6 +51,7 @@ def ping() -> str:
 # import_job_run); the job page shows it as interrupted after that time.
 @shared_task(
     name="budgets.import_workbook",
+    base=SendOrFailTask,
     acks_late=True,
     soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
     time_limit=IMPORT_TIME_LIMIT,
@@ -53,7 +83,8 @@ RECOMPUTE_TIME_LIMIT = 16 * 60
 def recompute_rates_task(as_of: str | None = None) -> dict:
     """Snapshot every project's and department's rates as of a day (default: China's today)."""
     day = date.fromisoformat(as_of) if as_of else timezone.localdate()
-    result = rates_snapshot_save(as_of=day)
+    with daily_run(RECOMPUTE_NIGHTLY, day):
+        result = rates_snapshot_save(as_of=day)
     return {
         "as_of": day.isoformat(),
         "projects": result.projects,
@@ -76,3 +107,17 @@ def import_files_cleanup_task() -> int:
     from .services import import_files_cleanup
 
     return import_files_cleanup()
+
+
+# Every 15 minutes (config/schedule.py): runs a daily pass whose own run was lost, e.g. sent
+# while Redis was down. Not retried: the next tick checks again.
+@shared_task(
+    name="budgets.tasks.daily_catch_up_task",
+    acks_late=True,
+    soft_time_limit=CATCH_UP_SOFT_TIME_LIMIT,
+    time_limit=CATCH_UP_TIME_LIMIT,
+    ignore_result=False,
+)
+def daily_catch_up_task() -> list[str]:
+    """Run today's missed daily passes once; returns the names of those run."""
+    return daily_catch_up()

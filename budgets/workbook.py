@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, is_dataclass
 from dataclasses import fields as dataclass_fields
@@ -11,14 +12,16 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from django.db.models import Q
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from . import divisions
 from .access import covers_division, is_admin, is_reviewer
+from .bulk import insert_rows_with_history, insert_with_history
 from .choices import AdjustmentKind, ProjectType
 from .importer import (
     CREATED,
     NO_PERMISSION_DEPARTMENT,
+    SAMPLE_LIMIT,
     UPDATED,
     Column,
     ImportContext,
@@ -113,6 +116,9 @@ class BudgetLookups:
             )
         }
         self.projects: dict[tuple[int, str], ProjectRef] = {}
+        # 项目编码 -> the projects of that code the 项目 sheet adds (no id yet): a sheet without
+        # 年度 (绩效指标) names projects by code alone, once per row.
+        self.declared_by_code: dict[str, list[ProjectRef]] = {}
         self._loaded_years: set[int] = set()
         # The 区划 each 部门编码 of the 项目 sheet was declared under, for the other sheets.
         self.declared_divisions: dict[str, set[str]] = {}
@@ -248,7 +254,7 @@ class BudgetLookups:
 
     def project_any_year(self, code: str) -> ProjectRef | None:
         """A project named by code alone: declared in this file first, else the latest year."""
-        declared = [ref for (y, c), ref in self.projects.items() if c == code and ref.id is None]
+        declared = [ref for ref in self.declared_by_code.get(code, ()) if ref.id is None]
         if declared:
             return max(declared, key=lambda ref: ref.year)
         year = Project.objects.filter(code=code).order_by("-year").values_list("year", flat=True)
@@ -263,7 +269,8 @@ class BudgetLookups:
         self.declared_divisions.setdefault(department.code, set()).add(department.division)
         ref = self.projects.get((year, code))
         if ref is None:
-            self.projects[(year, code)] = ProjectRef(None, year, code, department)
+            ref = self.projects[(year, code)] = ProjectRef(None, year, code, department)
+            self.declared_by_code.setdefault(code, []).append(ref)
         else:
             ref.department = department
 
@@ -285,6 +292,9 @@ def lookups(ctx: ImportContext) -> BudgetLookups:
     return ctx.cache["budgets"]
 
 
+FINGERPRINT_MASK = (1 << 64) - 1
+
+
 def fingerprint(content: Any) -> int:
     """A hash of a parsed row that is equal for equal rows (Decimal 1.5 and 1.50 alike)."""
     if isinstance(content, dict):
@@ -298,18 +308,21 @@ class DuplicateGuard:
     """Finds rows of one file that repeat a key with different content."""
 
     def __init__(self) -> None:
-        # Key -> (row number, fingerprint of the content). Only a 64-bit hash of each row is
-        # kept, not the row: 200,000 payments would otherwise hold ~80 MB until the end.
-        self.seen: dict[Any, tuple[int, int]] = {}
+        # 16-byte digest of the key -> row number << 64 | a 64-bit fingerprint of the content.
+        # Neither the key nor the row is kept: at 2,000,000 payments the tuples of strings
+        # held about 1 GB until the end; this is about 150 bytes a row.
+        self.seen: dict[bytes, int] = {}
 
     def check(self, row: Row, key: Any, content: Any, label: str, column: str) -> bool:
         """True for the first row of a key; a repeat is a problem unless it is identical."""
-        previous = self.seen.get(key)
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+        mark = fingerprint(content) & FINGERPRINT_MASK
+        previous = self.seen.get(digest)
         if previous is None:
-            self.seen[key] = (row.number, fingerprint(content))
+            self.seen[digest] = row.number << 64 | mark
             return True
-        if previous[1] != fingerprint(content):
-            row.problem(column, DUPLICATE_ROW.format(row=previous[0], key=label))
+        if previous & FINGERPRINT_MASK != mark:
+            row.problem(column, DUPLICATE_ROW.format(row=previous >> 64, key=label))
         # An identical repeat is harmless but is not written again: in another chunk it
         # would be counted as "unchanged" on a first import.
         return False
@@ -325,6 +338,7 @@ def upsert(
     create_only: dict[Any, dict[str, Any]] | None = None,
     touched: set[Any] | None = None,
     hidden: Collection[str] = (),
+    instances: bool = True,
 ) -> dict[Any, Any]:
     """Create the missing rows, update the changed ones; returns every instance by key.
 
@@ -334,7 +348,8 @@ def upsert(
     preview's samples (ImportContext.add_sample): a new row with its values (relations and
     empty cells left out: its label names it), a changed row with each changed field's old
     and new value; `hidden` fields (derived from another, such as a parsed target's parts)
-    are not shown.
+    are not shown. With `instances` False the new rows are written from their values without
+    building model instances (the big sheets: 支出) and are left out of the result.
     """
     to_create, to_update, fields = [], [], set()
     created_values = []
@@ -342,38 +357,50 @@ def upsert(
     for key, values in incoming.items():
         instance = existing.get(key)
         if instance is None:
-            instance = model(**values, **(create_only or {}).get(key, {}))
-            to_create.append(instance)
+            row = {**values, **(create_only or {}).get(key, {})}
+            to_create.append(model(**row) if instances else row)
             created_values.append(values)
+            if touched is not None:
+                touched.add(key)
+            if instances:
+                result[key] = to_create[-1]
+            continue
+        changed = [name for name, value in values.items() if getattr(instance, name) != value]
+        if changed:
+            if ctx.wants_sample(entity, UPDATED):
+                ctx.add_sample(
+                    entity,
+                    UPDATED,
+                    instance,
+                    [
+                        (name, getattr(instance, name), values[name])
+                        for name in changed
+                        if name not in hidden
+                    ],
+                )
+            for name in changed:
+                setattr(instance, name, values[name])
+            fields.update(changed)
+            to_update.append(instance)
         else:
-            changed = [name for name, value in values.items() if getattr(instance, name) != value]
-            if changed:
-                if ctx.wants_sample(entity, UPDATED):
-                    ctx.add_sample(
-                        entity,
-                        UPDATED,
-                        instance,
-                        [
-                            (name, getattr(instance, name), values[name])
-                            for name in changed
-                            if name not in hidden
-                        ],
-                    )
-                for name in changed:
-                    setattr(instance, name, values[name])
-                fields.update(changed)
-                to_update.append(instance)
-            else:
-                ctx.count(entity, "unchanged")
-                result[key] = instance
-                continue
+            ctx.count(entity, "unchanged")
+            result[key] = instance
+            continue
         if touched is not None:
             touched.add(key)
         result[key] = instance
     if to_create:
-        bulk_create_with_history(to_create, model, batch_size=500, default_user=ctx.user)
-        ctx.count(entity, "created", len(to_create))
-        for instance, values in zip(to_create, created_values, strict=True):
+        if instances:
+            insert_with_history(to_create, model, user=ctx.user)
+        else:
+            keys = insert_rows_with_history(model, to_create, user=ctx.user)
+            # Instances only for the few rows the preview shows.
+            sampled = min(len(keys), SAMPLE_LIMIT)
+            to_create = [
+                model(pk=k, **row) for k, row in zip(keys[:sampled], to_create, strict=False)
+            ]
+        ctx.count(entity, "created", len(created_values))
+        for instance, values in zip(to_create, created_values, strict=False):
             if not ctx.wants_sample(entity, CREATED):
                 break
             shown = [
@@ -1031,6 +1058,7 @@ class PaymentSheet(Sheet):
                 }
                 for r in records
             },
+            instances=False,
         )
 
 

@@ -173,6 +173,7 @@ class IndicatorSheet(Sheet):
             incoming,
             create_only=positions,
             hidden=TARGET_PARTS,
+            instances=False,
         )
 
 

@@ -32,7 +32,12 @@ from budgets.rates import (
     round_half_up,
     time_progress,
 )
-from budgets.selectors import default_as_of, department_figures, project_figures, warning_thresholds
+from budgets.selectors import (
+    default_as_of,
+    project_figures,
+    warning_thresholds,
+    year_figures,
+)
 from performance.scoring import GRADE_EXCELLENT, GRADE_FAIR, GRADE_GOOD, GRADE_POOR
 from tracking.choices import Light, ReportStatus, Stage
 from tracking.models import Notification, Report, ReportIndicator, Round
@@ -635,14 +640,15 @@ def execution(selection: Selection, scope: Scope) -> Execution:
     as_of = selection.as_of
     progress = time_progress(as_of)
     thresholds = warning_thresholds()
-    departments = department_figures(selection.year, as_of, scope.queryset)
+    # One pass over the payments for both the departments' and the projects' figures.
+    every = year_figures(selection.year, as_of, scope.queryset)
+    departments, figures = every.departments, every.projects
     projects = Project.objects.filter(year=selection.year, department__in=scope.queryset)
     rows = list(
         projects.order_by("department__code", "code", "pk").values_list(
             "pk", "department_id", "code", "name"
         )
     )
-    figures = project_figures(projects, as_of)
     listed = [
         ProjectFigures(
             pk, department_id, code, name, figures[pk], figures[pk].warning(progress, thresholds)

@@ -13,6 +13,9 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from budgets.tasks import SendOrFailTask
+from config.schedule import REMIND_DAILY, daily_run
+
 from .notifications import (
     EmailTemporaryError,
     emails_retry_unsent,
@@ -46,14 +49,17 @@ TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
 def remind_task(today: str | None = None) -> int:
     """Run the daily reminder pass for `today` (YYYY-MM-DD, default: the local date)."""
     day = date.fromisoformat(today) if today else timezone.localdate()
-    created = reminder_pass(today=day)
-    # Also pick up e-mails a broker outage or exhausted retries left behind (bounded).
-    emails_retry_unsent()
+    with daily_run(REMIND_DAILY, day):
+        created = reminder_pass(today=day)
+        # Also pick up e-mails a broker outage or exhausted retries left behind (bounded).
+        emails_retry_unsent()
     return len(created)
 
 
+# Sent from pages too (a return, 催办): a dead broker must not hold the request up.
 @shared_task(
     name="tracking.tasks.send_notification_email_task",
+    base=SendOrFailTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(EmailTemporaryError, *TRANSIENT_DB_ERRORS),

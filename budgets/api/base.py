@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from budgets.access import VIEW, restrict
+from config.database_down import is_database_unavailable
 
 NOT_FOUND = "对象不存在，或您无权访问"
 NOT_AUTHENTICATED = "请先登录：使用会话，或在请求头中提供 Authorization: Token <key>"
@@ -86,6 +87,9 @@ def api_exception_handler(exc, context):
             exc = exceptions.NotAuthenticated(NOT_AUTHENTICATED)
     elif isinstance(exc, exceptions.ParseError):
         exc = exceptions.ParseError(PARSE_ERROR.format(message=exc.detail))
+    elif isinstance(exc, DatabaseError) and is_database_unavailable(exc):
+        # Not the client's: raised on, so that DatabaseDownMiddleware answers its 503.
+        return None
     elif isinstance(exc, DatabaseError):
         # A value the database cannot hold (beyond the fields' validation) is the client's.
         return Response(

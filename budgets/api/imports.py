@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -17,6 +22,7 @@ from budgets.importer import Problem, group_problems
 from budgets.models import ImportJob
 from budgets.rates import format_rate
 from budgets.services import (
+    ImportQueueUnavailable,
     import_job_confirm,
     import_job_create,
     import_job_interrupted,
@@ -27,7 +33,7 @@ from budgets.views.imports import IMPORT_NOT_CONFIRMABLE
 
 from .common import DetailMixin
 from .fields import StrictBooleanField, StrictSerializerMixin
-from .schema import with_errors
+from .schema import ErrorSerializer, with_errors
 
 
 class ImportUploadSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -148,6 +154,32 @@ def _problem(item: dict | str) -> Problem:
     return Problem.from_json(item) if isinstance(item, dict) else Problem(None, None, None, item)
 
 
+class QueueUnavailable(exceptions.APIException):
+    """503: the broker (Redis) cannot take a background job; the job is stored as failed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "queue_unavailable"
+    # DRF's handler turns `wait` into Retry-After.
+    wait = 60
+
+
+QUEUE_UNAVAILABLE_RESPONSE = {
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="后台任务服务暂不可用（消息队列无法连接）：后台任务未能开始，已记为未通过；"
+        "稍后重新上传（或重新校验后确认）",
+    )
+}
+
+
+def _start(job: ImportJob) -> None:
+    try:
+        import_job_start(job=job)
+    except ImportQueueUnavailable as exc:
+        # A list: the error body carries it in errors.non_field_errors, as the pages' form does.
+        raise QueueUnavailable([str(exc)]) from exc
+
+
 JOB_FIELDS = (
     "任务的状态（pending 等待中、running 进行中、done 已完成、failed 未通过）、进度、"
     "各类数据的新增/更新数量、样例和问题清单。"
@@ -172,16 +204,24 @@ JOB_FIELDS = (
         "有任何问题则不写入（全部或全不）。dry_run 为 true（缺省）时只校验，确认无误后调用 "
         "confirm 导入；为 false 时直接导入。小文件当场完成，返回已完成的任务；大文件（或 "
         "background 为 true）交给后台，返回 pending 的任务，轮询任务详情。"
-        "文件为空、不是 xlsx、过大时回答400。",
+        "文件为空、不是 xlsx、过大时回答400；后台任务交不出去（消息队列无法连接）时回答503，"
+        "任务记为未通过。",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses=with_errors({201: ImportJobSerializer}, 400, 415),
+        responses={
+            **with_errors({201: ImportJobSerializer}, 400, 415),
+            **QUEUE_UNAVAILABLE_RESPONSE,
+        },
     ),
     confirm=extend_schema(
         summary="确认导入（校验通过的任务）",
         description="把校验通过（dry_run 且已完成、没有问题）的任务转为正式导入，与导入页面的"
-        "“确认导入”相同；任务未通过校验或已导入时回答400。",
+        "“确认导入”相同；任务未通过校验或已导入时回答400；后台导入交不出去（消息队列无法连接）"
+        "时回答503，任务记为未通过，需重新上传。",
         request=None,
-        responses=with_errors({200: ImportJobSerializer}, 400, 404),
+        responses={
+            **with_errors({200: ImportJobSerializer}, 400, 404),
+            **QUEUE_UNAVAILABLE_RESPONSE,
+        },
     ),
 )
 class ImportJobViewSet(DetailMixin, viewsets.GenericViewSet):
@@ -227,14 +267,18 @@ class ImportJobViewSet(DetailMixin, viewsets.GenericViewSet):
             # import itself, which validates everything first just the same.
             ImportJob.objects.filter(pk=job.pk).update(dry_run=False)
             job.dry_run = False
-        import_job_start(job=job)
+        _start(job)
         job.refresh_from_db()
         return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, JSONParser])
     def confirm(self, request, *args, **kwargs):
         job = self.get_object()
-        if not import_job_confirm(job=job, user=request.user):
+        try:
+            confirmed = import_job_confirm(job=job, user=request.user)
+        except ImportQueueUnavailable as exc:
+            raise QueueUnavailable([str(exc)]) from exc
+        if not confirmed:
             raise serializers.ValidationError([IMPORT_NOT_CONFIRMABLE])
         job.refresh_from_db()
         return Response(self.get_serializer(job).data)

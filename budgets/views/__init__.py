@@ -7,10 +7,18 @@ from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 
+from config.database_down import database_not_required
+
 
 @login_not_required
+@database_not_required
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness probe for docker-compose and load balancers."""
+    """Liveness probe for docker-compose and load balancers: the web process answers.
+
+    It does not ask the database: while PostgreSQL restarts, the pages answer 503 and recover
+    by themselves (config/database_down.py); a probe failing then would only get a healthy
+    web process restarted or taken out of service.
+    """
     return JsonResponse({"status": "ok"})
 
 

@@ -16,6 +16,8 @@ from ..import_template import TEMPLATE_FILENAME, template_workbook
 from ..importer import CREATED, SAMPLE_LIMIT, Problem, group_problems
 from ..models import ImportJob
 from ..services import (
+    IMPORT_QUEUE_UNAVAILABLE,
+    ImportQueueUnavailable,
     import_job_confirm,
     import_job_create,
     import_job_interrupted,
@@ -39,8 +41,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             upload=form.cleaned_data["file"],
             background=form.cleaned_data["background"],
         )
-        import_job_start(job=job)
-        return redirect("budgets:import_job", job.token)
+        try:
+            import_job_start(job=job)
+        except ImportQueueUnavailable as exc:
+            # The form again, saying why: the user uploads once more when the queue is back
+            # (the failed job stays listed below).
+            form.add_error(None, str(exc))
+        else:
+            return redirect("budgets:import_job", job.token)
     jobs = ImportJob.objects.filter(user=request.user).order_by("-created_at")[:10]
     return render(request, "budgets/import_upload.html", {"form": form, "jobs": jobs})
 
@@ -99,6 +107,9 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
         "problem_lines": _problem_lines(job.problems),
         "interrupted": import_job_interrupted(job),
         "polling": not job.finished and not import_job_interrupted(job),
+        # Failed before a worker saw the file: not a verdict on its data.
+        "not_started": job.status == ImportJob.Status.FAILED
+        and job.problems == [IMPORT_QUEUE_UNAVAILABLE],
     }
 
 
@@ -115,7 +126,12 @@ def import_job(request: HttpRequest, token: str) -> HttpResponse:
 def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """确认导入: only the user who uploaded, only after a dry run without problems."""
     job = get_object_or_404(ImportJob, token=token, user=request.user)
-    if not import_job_confirm(job=job, user=request.user):
+    try:
+        confirmed = import_job_confirm(job=job, user=request.user)
+    except ImportQueueUnavailable:
+        # The job page says why it did not start.
+        return redirect("budgets:import_job", job.token)
+    if not confirmed:
         messages.error(request, IMPORT_NOT_CONFIRMABLE)
     elif job.background:
         messages.info(request, IMPORT_STARTED)

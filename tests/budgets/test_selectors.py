@@ -29,6 +29,7 @@ from budgets.selectors import (
     project_figures,
     warning_thresholds,
     with_figures,
+    year_figures,
 )
 from tests.bureaus import HONGQI, XIXIA, two_bureaus
 from tests.factories import (
@@ -389,3 +390,56 @@ def test_each_project_gets_its_departments_procurement_budget_in_one_query(
         budgets = procurement_budgets_by_project(Project.objects.all())
     # Department B has no 部门预算 row: 0.
     assert budgets == {p1.pk: D(50), p2.pk: D(50), q1.pk: D(0)}
+
+
+# --- year_figures: the nightly snapshot's one pass ---------------------------------------------
+
+
+@pytest.fixture
+def mixed_year(unit_a, unit_b):
+    """Two departments with projects, adjustments (政策性 among them), project and basic
+    payments marked 三公经费 / 政府采购, refunds, spending after the date and another year."""
+    from budgets.choices import AdjustmentKind
+
+    p1 = ProjectFactory(code="P1", unit=unit_a, initial_budget=D(250), carryover=D("3.5"))
+    p2 = ProjectFactory(code="P2", unit=unit_a, initial_budget=D(0))
+    q1 = ProjectFactory(code="Q1", unit=unit_b, initial_budget=D("80.123456"))
+    ProjectFactory(code="R1", unit=unit_b, initial_budget=D(70), year=2023)
+    AdjustmentFactory(project=p1, date=date(2024, 3, 1), amount=D(10))
+    AdjustmentFactory(project=p1, date=date(2024, 4, 1), amount=D(-2), kind=AdjustmentKind.POLICY)
+    AdjustmentFactory(project=q1, date=date(2024, 9, 1), amount=D(5))  # after the date
+    PaymentFactory(project=p1, date=date(2024, 2, 1), amount=D(90), three_public=True)
+    PaymentFactory(project=p1, date=date(2024, 2, 2), amount=D("-0.5"))
+    PaymentFactory(project=p2, date=date(2024, 5, 1), amount=D(4), procurement=True)
+    PaymentFactory(project=q1, date=date(2024, 8, 1), amount=D(1000))  # after the date
+    PaymentFactory(project=q1, date=date(2024, 7, 1), amount=D("12.000001"))
+    for department, amount in ((unit_a.department, D("1.5")), (unit_b.department, D(7))):
+        PaymentFactory(
+            project=None, department=department, amount=amount, three_public=True, procurement=True
+        )
+    PaymentFactory(project=None, department=unit_b.department, amount=D(9), date=date(2023, 5, 1))
+    DepartmentBudgetFactory(
+        department=unit_a.department, basic_expenditure=D(100), three_public_budget=D(2)
+    )
+    DepartmentBudgetFactory(department=unit_b.department, procurement_budget=D(30))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_of", [date(2024, 1, 1), date(2024, 7, 31), date(2024, 12, 31)])
+def test_year_figures_equal_the_project_and_department_figures(mixed_year, as_of):
+    figures = year_figures(2024, as_of)
+    assert figures.projects == project_figures(Project.objects.filter(year=2024), as_of)
+    assert figures.departments == department_figures(2024, as_of)
+    assert len(figures.projects) == 3 and len(figures.departments) == 2
+    one = Department.objects.filter(pk=Project.objects.get(code="Q1").department_id)
+    scoped = year_figures(2024, as_of, one)
+    mine = Project.objects.filter(year=2024, department__in=one)
+    assert scoped.projects == project_figures(mine, as_of)
+    assert scoped.departments == department_figures(2024, as_of, one)
+    assert len(scoped.departments) == 1
+
+
+@pytest.mark.django_db
+def test_year_figures_run_five_queries_whatever_the_size(mixed_year, django_assert_num_queries):
+    with django_assert_num_queries(5):
+        year_figures(2024, date(2024, 7, 31))
