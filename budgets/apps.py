@@ -18,3 +18,9 @@ class BudgetsConfig(AppConfig):
             sender=self,
             dispatch_uid="budgets.sync_beat_schedule",
         )
+        from .totals import triggers_ensure_after_migrate
+
+        # SQLite drops a table's triggers when a migration rebuilds the table.
+        post_migrate.connect(
+            triggers_ensure_after_migrate, sender=self, dispatch_uid="budgets.totals_triggers"
+        )

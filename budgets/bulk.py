@@ -13,6 +13,8 @@ path, so the result never differs; tests compare both paths row by row.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -79,6 +81,27 @@ def _unnest_types(fields: Sequence[models.Field]) -> list[str] | None:
     return [f.db_type(connection).split("(")[0] for f in fields]
 
 
+# Array literals built here instead of by psycopg, which dumps a list element by element in
+# Python (a regular-expression test per element for quoting: 0.3 s for 20,000 snapshot rows).
+# Only for values whose text form needs no escaping; anything else goes as a list.
+_BARE = (int, Decimal)
+_QUOTED = (date, datetime)
+
+
+def _pg_array(values: list[Any]) -> str | list[Any]:
+    """`values` as a PostgreSQL array literal, or unchanged when one cannot be written safely."""
+    kinds = {type(v) for v in values} - {type(None)}
+    if kinds <= {bool}:
+        return "{" + ",".join("NULL" if v is None else ("t" if v else "f") for v in values) + "}"
+    if all(issubclass(k, _BARE) and k is not bool for k in kinds):
+        if any(type(v) is Decimal and not v.is_finite() for v in values):
+            return values
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    if all(issubclass(k, _QUOTED) for k in kinds):
+        return "{" + ",".join("NULL" if v is None else f'"{v}"' for v in values) + "}"
+    return values
+
+
 def _insert(
     table: str,
     fields: Sequence[models.Field],
@@ -102,7 +125,9 @@ def _insert(
         if types is not None:
             arrays = ", ".join(f"(%s)::{t}[]" for t in types)
             for start in range(0, len(rows), 5000):
-                columns = [list(c) for c in zip(*rows[start : start + 5000], strict=True)]
+                columns = [
+                    _pg_array(list(c)) for c in zip(*rows[start : start + 5000], strict=True)
+                ]
                 # The rows come back in the arrays' order, as Django's UNNEST insert relies on.
                 cursor.execute(f"{head} SELECT * FROM UNNEST({arrays}){suffix}", columns)
                 if returning:

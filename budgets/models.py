@@ -359,8 +359,13 @@ class Adjustment(models.Model):
 class Payment(models.Model):
     """A payment voucher; negative amounts are refunds; no project means basic expenditure."""
 
+    # No single-column indexes on the two keys: the composite indexes below start with them.
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="payments", verbose_name="部门"
+        Department,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name="部门",
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField("年度")
     voucher = models.CharField("凭证号", max_length=100)
@@ -373,6 +378,7 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         verbose_name="项目",
+        db_index=False,
     )
     three_public = models.BooleanField("三公经费", default=False)
     procurement = models.BooleanField("政府采购", default=False)
@@ -391,10 +397,61 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["project", "date"]),
             models.Index(fields=["department", "date"]),
+            # The payments dated after an as-of day in its month (budgets.totals).
+            models.Index(fields=["date"]),
         ]
 
     def __str__(self) -> str:
         return self.voucher
+
+
+class ProjectTotals(models.Model):
+    """A project's payments and adjustments of one calendar month (by their dates), kept by
+    database triggers (budgets/totals.py): never written by Django code."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="totals", verbose_name="项目"
+    )
+    month = models.DateField("月份（月初日）")
+    paid = MoneyField("支出（万元）", default=ZERO)
+    adjustments = MoneyField("调整（万元）", default=ZERO)
+    policy_adjustments = MoneyField("其中政策性调整（万元）", default=ZERO)
+
+    class Meta:
+        verbose_name = "项目月度金额累计"
+        verbose_name_plural = "项目月度金额累计"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "month"], name="project_totals_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.month:%Y-%m}"
+
+
+class DepartmentTotals(models.Model):
+    """A department's payments of one year (its projects' and its basic expenditure's) dated
+    in one calendar month, kept by database triggers (budgets/totals.py)."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="totals", verbose_name="部门"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.DateField("月份（月初日）")
+    paid = MoneyField("支出（万元）", default=ZERO)
+    three_public_paid = MoneyField("其中三公经费（万元）", default=ZERO)
+    procurement_paid = MoneyField("其中政府采购（万元）", default=ZERO)
+
+    class Meta:
+        verbose_name = "部门月度支出累计"
+        verbose_name_plural = "部门月度支出累计"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year", "month"], name="department_totals_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.year} {self.month:%Y-%m}"
 
 
 class WarningSettings(models.Model):

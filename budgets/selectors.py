@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     ExpressionWrapper,
     F,
@@ -33,9 +34,11 @@ from .models import (
     Adjustment,
     Department,
     DepartmentBudget,
+    DepartmentTotals,
     Division,
     Payment,
     Project,
+    ProjectTotals,
     WarningSettings,
 )
 from .rates import (
@@ -142,29 +145,63 @@ def _adjustments_by(queryset: QuerySet[Adjustment], key: str) -> dict[int, tuple
     return {k: (total or ZERO, policy or ZERO) for k, total, policy in rows}
 
 
-def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, BudgetFigures]:
-    """Figures of every project in the queryset as of the date (three queries)."""
-    base = {
-        pk: (initial or ZERO) + (carryover or ZERO)
-        for pk, initial, carryover in projects.order_by().values_list(
-            "pk", "initial_budget", "carryover"
-        )
-    }
-    ids = projects.order_by().values("pk")
-    adjustments = _adjustments_by(
-        Adjustment.objects.filter(project__in=ids, date__lte=as_of), "project"
-    )
-    payments = _sum_by(Payment.objects.filter(project__in=ids, date__lte=as_of), "project")
-    none = (ZERO, ZERO)
+def _month_of(as_of: date) -> tuple[date, date]:
+    """The first and the last day of the as-of day's month.
+
+    The running totals (budgets.totals) hold each month's payments and adjustments: figures
+    as of a day are the totals of its month and the months before, less what is dated after
+    the day in its month — nothing for a month's last day, and nothing for today unless
+    something is dated in the future.
+    """
+    first = as_of.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+def _totals_through(prefix: str, month: date) -> dict[str, Sum]:
+    """Sums of a project's monthly totals up to `month` (annotations over `prefix`)."""
+    through = Q(**{f"{prefix}month__lte": month})
     return {
-        pk: BudgetFigures(
-            initial=initial,
-            adjusted=initial + adjustments.get(pk, none)[0],
-            executed=payments.get(pk, ZERO),
-            policy=adjustments.get(pk, none)[1],
-        )
-        for pk, initial in base.items()
+        "totals_paid": Sum(f"{prefix}paid", filter=through),
+        "totals_adjustments": Sum(f"{prefix}adjustments", filter=through),
+        "totals_policy": Sum(f"{prefix}policy_adjustments", filter=through),
     }
+
+
+def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, BudgetFigures]:
+    """Figures of every project in the queryset as of the date (three queries): the running
+    totals (budgets.totals) through its month less what is dated after the day."""
+    month, last = _month_of(as_of)
+    rows = (
+        projects.order_by()
+        .annotate(**_totals_through("totals__", month))
+        .values_list(
+            "pk",
+            "initial_budget",
+            "carryover",
+            "totals_paid",
+            "totals_adjustments",
+            "totals_policy",
+        )
+    )
+    ids = projects.order_by().values("pk")
+    after = {"date__gt": as_of, "date__lte": last}
+    later_adjustments = _adjustments_by(
+        Adjustment.objects.filter(project__in=ids, **after), "project"
+    )
+    later_payments = _sum_by(Payment.objects.filter(project__in=ids, **after), "project")
+    none = (ZERO, ZERO)
+    result = {}
+    for pk, initial, carryover, paid, adjustments, policy in rows:
+        start = (initial or ZERO) + (carryover or ZERO)
+        later_delta, later_policy = later_adjustments.get(pk, none)
+        result[pk] = BudgetFigures(
+            initial=start,
+            adjusted=start + (adjustments or ZERO) - later_delta,
+            executed=(paid or ZERO) - later_payments.get(pk, ZERO),
+            policy=(policy or ZERO) - later_policy,
+        )
+    return result
 
 
 @dataclass(frozen=True)
@@ -190,29 +227,56 @@ class DepartmentFigures:
 def department_figures(
     year: int, as_of: date, departments: QuerySet[Department] | None = None
 ) -> dict[int, DepartmentFigures]:
-    """Figures of every department with projects or budget facts in the year (four queries)."""
+    """Figures of every department with projects or budget facts in the year (six queries):
+    the running totals (budgets.totals) through the day's month less what is dated after it."""
+    month, last = _month_of(as_of)
+    after = {"date__gt": as_of, "date__lte": last}
     projects = Project.objects.filter(year=year)
     budgets = DepartmentBudget.objects.filter(year=year)
-    payments = Payment.objects.filter(year=year, date__lte=as_of)
-    adjustments = Adjustment.objects.filter(project__year=year, date__lte=as_of)
+    project_totals = ProjectTotals.objects.filter(project__year=year, month__lte=month)
+    paid = DepartmentTotals.objects.filter(year=year, month__lte=month)
+    later_payments = Payment.objects.filter(year=year, **after)
+    later_adjustments = Adjustment.objects.filter(project__year=year, **after)
     if departments is not None:
         ids = departments.order_by().values("pk")
         projects = projects.filter(department__in=ids)
         budgets = budgets.filter(department__in=ids)
-        payments = payments.filter(department__in=ids)
-        adjustments = adjustments.filter(project__department__in=ids)
+        project_totals = project_totals.filter(project__department__in=ids)
+        paid = paid.filter(department__in=ids)
+        later_payments = later_payments.filter(department__in=ids)
+        later_adjustments = later_adjustments.filter(project__department__in=ids)
 
-    initial = {
-        dept: (a or ZERO) + (b or ZERO)
+    # department: [initial, adjustments, policy]
+    budget = {
+        dept: [(a or ZERO) + (b or ZERO), ZERO, ZERO]
         for dept, a, b in projects.order_by()
         .values("department")
         .annotate(a=Sum("initial_budget"), b=Sum("carryover"))
         .values_list("department", "a", "b")
     }
-    adjusted_delta = _adjustments_by(adjustments, "project__department")
+    for dept, adjustments, policy in (
+        project_totals.order_by()
+        .values("project__department")
+        .annotate(adj=Sum("adjustments"), policy=Sum("policy_adjustments"))
+        .values_list("project__department", "adj", "policy")
+    ):
+        budget[dept][1] += adjustments or ZERO
+        budget[dept][2] += policy or ZERO
+    for dept, (later_delta, later_policy) in _adjustments_by(
+        later_adjustments, "project__department"
+    ).items():
+        budget[dept][1] -= later_delta
+        budget[dept][2] -= later_policy
+    # department: [executed, 三公经费 spent, 政府采购 spent]
     spent = {
-        dept: (total or ZERO, tp or ZERO, proc or ZERO)
-        for dept, total, tp, proc in payments.order_by()
+        dept: [total or ZERO, tp or ZERO, proc or ZERO]
+        for dept, total, tp, proc in paid.order_by()
+        .values("department")
+        .annotate(total=Sum("paid"), tp=Sum("three_public_paid"), proc=Sum("procurement_paid"))
+        .values_list("department", "total", "tp", "proc")
+    }
+    for dept, total, tp, proc in (
+        later_payments.order_by()
         .values("department")
         .annotate(
             total=Sum("amount"),
@@ -220,15 +284,19 @@ def department_figures(
             proc=Sum("amount", filter=Q(procurement=True)),
         )
         .values_list("department", "total", "tp", "proc")
-    }
+    ):
+        sums = spent.setdefault(dept, [ZERO, ZERO, ZERO])
+        sums[0] -= total or ZERO
+        sums[1] -= tp or ZERO
+        sums[2] -= proc or ZERO
     facts = {b.department_id: b for b in budgets}
     result = {}
-    for dept in set(initial) | set(facts):
+    for dept in set(budget) | set(facts):
         fact = facts.get(dept)
         basic = (fact.basic_expenditure if fact else None) or ZERO
-        start = initial.get(dept, ZERO) + basic
+        initial, delta, policy = budget.get(dept, (ZERO, ZERO, ZERO))
+        start = initial + basic
         executed, three_public, procurement = spent.get(dept, (ZERO, ZERO, ZERO))
-        delta, policy = adjusted_delta.get(dept, (ZERO, ZERO))
         result[dept] = DepartmentFigures(
             department_id=dept,
             budget=BudgetFigures(
@@ -257,48 +325,57 @@ def year_figures(
     snapshot and the bureau's home.
 
     Gives the same figures as `project_figures` and `department_figures` (tests compare
-    them), but the payments are summed once, grouped by department and project, and the
-    departments' sums are added up from those rows (only the payments marked 三公经费 or
-    政府采购 are read again): at province scale the payments are nearly all of the work. A
-    project payment's year is its project's year (services and the import give it the year of
-    its date, which must be its project's), so filtering payments on `year` takes exactly the
-    projects' payments.
+    them) from the running totals (budgets.totals) through the day's month, less the payments
+    and adjustments dated after the day in that month — for today, or a month's end, none: no
+    query here reads every payment. A project payment's year is its project's year (services
+    and the import give it the year of its date, which must be its project's).
     """
+    month, last = _month_of(as_of)
+    after = {"date__gt": as_of, "date__lte": last}
     project_rows = Project.objects.filter(year=year)
-    adjustment_rows = Adjustment.objects.filter(project__year=year, date__lte=as_of)
-    payment_rows = Payment.objects.filter(year=year, date__lte=as_of)
+    later_adjustment_rows = Adjustment.objects.filter(project__year=year, **after)
+    later_payment_rows = Payment.objects.filter(year=year, **after)
+    paid_rows = DepartmentTotals.objects.filter(year=year, month__lte=month)
     budget_rows = DepartmentBudget.objects.filter(year=year)
     if departments is not None:
         ids = departments.order_by().values("pk")
         project_rows = project_rows.filter(department__in=ids)
-        adjustment_rows = adjustment_rows.filter(project__department__in=ids)
-        payment_rows = payment_rows.filter(department__in=ids)
+        later_adjustment_rows = later_adjustment_rows.filter(project__department__in=ids)
+        later_payment_rows = later_payment_rows.filter(department__in=ids)
+        paid_rows = paid_rows.filter(department__in=ids)
         budget_rows = budget_rows.filter(department__in=ids)
-    projects: dict[int, tuple[int, Decimal]] = {
-        pk: (dept, (initial or ZERO) + (carryover or ZERO))
-        for pk, dept, initial, carryover in project_rows.order_by().values_list(
-            "pk", "department_id", "initial_budget", "carryover"
+    projects = (
+        project_rows.order_by()
+        .annotate(**_totals_through("totals__", month))
+        .values_list(
+            "pk",
+            "department_id",
+            "initial_budget",
+            "carryover",
+            "totals_paid",
+            "totals_adjustments",
+            "totals_policy",
         )
-    }
-    adjustments = _adjustments_by(adjustment_rows, "project")
-    # One plain sum per department and project, then the marked payments alone: conditional
-    # sums over every payment cost PostgreSQL twice the plain scan.
-    spent = (
-        payment_rows.order_by()
-        .values("department", "project")
-        .annotate(total=Sum("amount"))
-        .values_list("department", "project", "total")
     )
-    marked = (
-        payment_rows.filter(Q(three_public=True) | Q(procurement=True))
-        .order_by()
-        .values("department")
+    later_adjustments = _adjustments_by(later_adjustment_rows, "project")
+    later_payments = (
+        later_payment_rows.order_by()
+        .values("department", "project")
         .annotate(
+            total=Sum("amount"),
             tp=Sum("amount", filter=Q(three_public=True)),
             proc=Sum("amount", filter=Q(procurement=True)),
         )
-        .values_list("department", "tp", "proc")
+        .values_list("department", "project", "total", "tp", "proc")
     )
+    # department: [executed, 三公经费 spent, 政府采购 spent]
+    department_spent: dict[int, list[Decimal]] = {
+        dept: [total or ZERO, tp or ZERO, proc or ZERO]
+        for dept, total, tp, proc in paid_rows.order_by()
+        .values("department")
+        .annotate(total=Sum("paid"), tp=Sum("three_public_paid"), proc=Sum("procurement_paid"))
+        .values_list("department", "total", "tp", "proc")
+    }
     facts = {
         b.department_id: b
         for b in budget_rows.only(
@@ -306,32 +383,32 @@ def year_figures(
         )
     }
 
-    executed: dict[int, Decimal] = {}
-    # department: [executed, 三公经费 spent, 政府采购 spent]
-    department_spent: dict[int, list[Decimal]] = {}
-    for dept, project, total in spent:
-        department_spent.setdefault(dept, [ZERO, ZERO, ZERO])[0] += total or ZERO
-        if project is not None:
-            executed[project] = total or ZERO
-    for dept, tp, proc in marked:
+    later_paid: dict[int, Decimal] = {}
+    for dept, project, total, tp, proc in later_payments:
         sums = department_spent.setdefault(dept, [ZERO, ZERO, ZERO])
-        sums[1] += tp or ZERO
-        sums[2] += proc or ZERO
+        sums[0] -= total or ZERO
+        sums[1] -= tp or ZERO
+        sums[2] -= proc or ZERO
+        if project is not None:
+            later_paid[project] = total or ZERO
 
     none = (ZERO, ZERO)
     project_result: dict[int, BudgetFigures] = {}
     # department: [initial, adjustments, policy]
     department_budget: dict[int, list[Decimal]] = {}
-    for pk, (dept, initial) in projects.items():
-        delta, policy = adjustments.get(pk, none)
+    for pk, dept, initial, carryover, paid, adjustments, policy in projects:
+        start = (initial or ZERO) + (carryover or ZERO)
+        later_delta, later_policy = later_adjustments.get(pk, none)
+        delta = (adjustments or ZERO) - later_delta
+        policy = (policy or ZERO) - later_policy
         project_result[pk] = BudgetFigures(
-            initial=initial,
-            adjusted=initial + delta,
-            executed=executed.get(pk, ZERO),
+            initial=start,
+            adjusted=start + delta,
+            executed=(paid or ZERO) - later_paid.get(pk, ZERO),
             policy=policy,
         )
         sums = department_budget.setdefault(dept, [ZERO, ZERO, ZERO])
-        sums[0] += initial
+        sums[0] += start
         sums[1] += delta
         sums[2] += policy
 
@@ -427,38 +504,56 @@ def procurement_budgets_by_project(projects: QuerySet[Project]) -> dict[int, Dec
     return {pk: procurement or ZERO for pk, procurement in rows}
 
 
-def with_figures(projects: QuerySet[Project], as_of: date) -> QuerySet[Project]:
-    """Annotate adjusted/executed totals and a sortable execution ratio in one query.
+def _anything_dated_between(after: date, last: date) -> bool:
+    """Whether any payment or adjustment is dated after `after` up to `last` (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM budgets_payment WHERE date > %s AND date <= %s)"
+            " OR EXISTS (SELECT 1 FROM budgets_adjustment WHERE date > %s AND date <= %s)",
+            [after, last, after, last],
+        )
+        return bool(cursor.fetchone()[0])
 
-    `adjusted_total` and `executed_total` are exact (MoneyField); `execution_sort` is a float
-    used only for ORDER BY — displayed rates come from budgets.rates on the exact totals.
+
+def with_figures(projects: QuerySet[Project], as_of: date) -> QuerySet[Project]:
+    """Annotate adjusted/executed totals and a sortable execution ratio in one query (after
+    one query that looks for anything dated after the day in its month).
+
+    `adjusted_total` and `executed_total` are exact (MoneyField): the running totals
+    (budgets.totals) through the day's month, joined and summed per project, less what is
+    dated after the day in its month — a subquery per project only when anything is (a past
+    day in the middle of a month); `execution_sort` is a float used only for ORDER BY —
+    displayed rates come from budgets.rates on the exact totals.
     """
-    adjustment_sum = (
-        Adjustment.objects.filter(project=OuterRef("pk"), date__lte=as_of)
-        .order_by()
-        .values("project")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    payment_sum = (
-        Payment.objects.filter(project=OuterRef("pk"), date__lte=as_of)
-        .order_by()
-        .values("project")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    month, last = _month_of(as_of)
+    after = {"date__gt": as_of, "date__lte": last}
     money = MoneyField()
     zero = Value(0, output_field=money)
+    sums = _totals_through("totals__", month)
+    # Declared MoneyField: F() + F() of MoneyFields otherwise resolves to a plain
+    # IntegerField and comes back as raw fen (259999999 instead of 259.999999).
+    adjusted = F("initial_budget") + F("carryover") + Coalesce(sums["totals_adjustments"], zero)
+    executed = Coalesce(sums["totals_paid"], zero)
+    if _anything_dated_between(as_of, last):
+        later_adjustments = (
+            Adjustment.objects.filter(project=OuterRef("pk"), **after)
+            .order_by()
+            .values("project")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        later_payments = (
+            Payment.objects.filter(project=OuterRef("pk"), **after)
+            .order_by()
+            .values("project")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        adjusted = adjusted - Coalesce(Subquery(later_adjustments, output_field=money), zero)
+        executed = executed - Coalesce(Subquery(later_payments, output_field=money), zero)
     return projects.annotate(
-        # Declared MoneyField: F() + F() of MoneyFields otherwise resolves to a plain
-        # IntegerField and comes back as raw fen (259999999 instead of 259.999999).
-        adjusted_total=ExpressionWrapper(
-            F("initial_budget")
-            + F("carryover")
-            + Coalesce(Subquery(adjustment_sum, output_field=money), zero),
-            output_field=money,
-        ),
-        executed_total=Coalesce(Subquery(payment_sum, output_field=money), zero),
+        adjusted_total=ExpressionWrapper(adjusted, output_field=money),
+        executed_total=ExpressionWrapper(executed, output_field=money),
     ).annotate(
         execution_sort=Cast("executed_total", FloatField())
         / NullIf(Cast("adjusted_total", FloatField()), Value(0.0))

@@ -30,7 +30,7 @@ DEMO_MONITORING_AS_OF = date(DEMO_YEAR, 7, 31)
 DEMO_SELF_EVALUATION_AS_OF = date(DEMO_YEAR, 12, 31)
 
 
-def _on_track_value(indicator: Indicator) -> str:
+def on_track_value(indicator: Indicator) -> str:
     """A value that meets the target, written as staff would write it."""
     target = indicator.target
     if target.kind == QUANTITATIVE and target.value is not None:
@@ -55,7 +55,7 @@ def _fill_monitoring(rounds: dict[int, Round], report: DemoReport) -> None:
         if rep.status != ReportStatus.DRAFT or rep.lines.exists():
             continue
         lines = {
-            i.pk: LineInput(actual_raw=_on_track_value(i), expected_raw=_on_track_value(i))
+            i.pk: LineInput(actual_raw=on_track_value(i), expected_raw=on_track_value(i))
             for i in project.indicators.all()
         }
         data = ReportInput(

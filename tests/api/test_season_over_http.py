@@ -17,7 +17,7 @@ from budgets.choices import Role
 from budgets.models import Department
 from performance.models import Indicator
 from tests.factories import UserFactory
-from tracking.demo import _on_track_value
+from tracking.demo import on_track_value
 from tracking.models import Report
 from tracking.selectors import report_table
 
@@ -70,7 +70,7 @@ def test_a_season_from_import_to_export_over_http(adam, rita):
     report = staff.post("/api/reports/", {"round": round_id, "project": project["id"]}, "json")
     assert report.status_code == 201, report.json()
     report = report.json()
-    lines = [{"indicator": i.pk, "actual_raw": _on_track_value(i)} for i in indicators]
+    lines = [{"indicator": i.pk, "actual_raw": on_track_value(i)} for i in indicators]
     body = {
         "version": report["version"],
         "lines": lines,
