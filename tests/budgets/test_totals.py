@@ -315,3 +315,50 @@ def test_migrate_puts_back_triggers_a_table_rebuild_dropped(two_projects):
     assert totals_drift() == []
     PaymentFactory(project=first, amount=D("1"))
     assert totals(first)[0] == D("6")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent writers: SQLite has one writer"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_of_one_month_lose_nothing(unit_a):
+    """Two transactions add payments to the same project and month at once: the second
+    waits for the first's row lock on the total, then adds to what it committed."""
+    import threading
+
+    project = ProjectFactory(unit=unit_a)
+    ready = threading.Barrier(2, timeout=20)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            with transaction.atomic():
+                ready.wait()
+                Payment.objects.bulk_create(
+                    [
+                        Payment(
+                            department=project.department,
+                            project=project,
+                            year=2024,
+                            voucher=f"并发-{n}-{k}",
+                            date=date(2024, 3, 1 + k),
+                            amount=D(n),
+                            three_public=True,
+                        )
+                        for k in range(20)
+                    ]
+                )
+        except BaseException as exc:  # reported below: a thread's failure must fail the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert totals(project) == (D(60), 0, 0)
+    assert department_totals(project.department) == (D(60), D(60), 0)
+    assert totals_drift() == []
