@@ -330,10 +330,8 @@ def measure_child(database_url: str, runs: int) -> dict:
     from django.db import connection
 
     from bench import floors
-    from budgets.models import DepartmentRateSnapshot, Project, ProjectRateSnapshot
+    from budgets.models import DepartmentRateSnapshot, Project, ProjectRateSnapshot, User
     from budgets.services import rates_snapshot_save
-
-    from budgets.models import User
 
     result: dict[str, Any] = {"vendor": connection.vendor}
     started = time.perf_counter()

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
+from django.shortcuts import redirect
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
@@ -32,8 +34,9 @@ from .models import (
     User,
     WarningSettings,
 )
-from .services import check_budget_not_negative, check_over_budget
+from .services import adjustment_delete, check_budget_not_negative, check_over_budget
 from .templatetags.money import money_text
+from .text import refuse_unwritable
 
 # --- list columns ------------------------------------------------------------------------------
 # Columns are named "<field>_money" and "<field>_short" so that templates/admin/base_site.html
@@ -87,7 +90,26 @@ def warning_column(
     return column
 
 
-class DepartmentScopedAdmin(SimpleHistoryAdmin):
+class WritableTextMixin:
+    """Every text field of the admin's forms, inlines' included, refuses text no xlsx export or
+    database can hold (a vertical tab pasted from Word, NUL), with the pages' message.
+
+    Every admin class of the budgets, performance and tracking apps takes this mixin (a test
+    checks it). It sits here rather than as validators on the models' fields: those would need
+    a migration of every text field of the three apps and run only in model forms (the pages'
+    forms and the API check their input themselves), while every field the admin builds from
+    a model field comes through this one method. Fields an admin form declares itself are
+    budgets.text.TextField.
+    """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(field, forms.CharField):
+            refuse_unwritable(field)
+        return field
+
+
+class DepartmentScopedAdmin(WritableTextMixin, SimpleHistoryAdmin):
     """Admin whose rows are limited to the departments the signed-in user may act on."""
 
     department_field = "department"
@@ -132,7 +154,7 @@ class DivisionForm(forms.ModelForm):
 
 
 @admin.register(Division)
-class DivisionAdmin(SimpleHistoryAdmin):
+class DivisionAdmin(WritableTextMixin, SimpleHistoryAdmin):
     """区划: the code is fixed once created (level and parent follow from it); an admin may
     rename one, e.g. a “区划NNNNNN” that GB/T 2260 did not know."""
 
@@ -168,7 +190,7 @@ class DivisionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(WritableTextMixin, DjangoUserAdmin, SimpleHistoryAdmin):
     list_display = (
         "username",
         "name",
@@ -313,6 +335,24 @@ class AdjustmentAdmin(DepartmentScopedAdmin):
     date_hierarchy = "date"
     list_select_related = ("project", "department")
 
+    # Deleting an adjustment may leave 全年预算数 negative (a 追加 with a later 追减): the
+    # pages' rule (services.adjustment_delete) decides, one adjustment at a time — a bulk
+    # delete could not say which one is refused, so it is not offered.
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request, obj):
+        adjustment_delete(user=request.user, adjustment=obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:  # raised in the view's transaction: nothing deleted
+            self.message_user(request, "；".join(exc.messages), messages.ERROR)
+            return redirect("admin:budgets_adjustment_change", object_id)
+
 
 class PaymentAdminForm(forms.ModelForm):
     """The page's rule here too: a payment that takes 执行数 above 全年预算数 needs the box."""
@@ -368,7 +408,7 @@ class PaymentAdmin(DepartmentScopedAdmin):
 
 
 @admin.register(WarningSettings)
-class WarningSettingsAdmin(SimpleHistoryAdmin):
+class WarningSettingsAdmin(WritableTextMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "green_fraction", "yellow_fraction")
 
     def has_add_permission(self, request):
@@ -410,7 +450,7 @@ class DepartmentRateSnapshotAdmin(DepartmentScopedAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(WritableTextMixin, admin.ModelAdmin):
     """Uploads are read-only here: they are created and run from the import page."""
 
     list_display = ("created_at", "user", "original_name", "status", "dry_run", "rows_done")
@@ -431,7 +471,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScheduledRun)
-class ScheduledRunAdmin(admin.ModelAdmin):
+class ScheduledRunAdmin(WritableTextMixin, admin.ModelAdmin):
     """Written by the daily passes and their catch-up (config/schedule.py); read-only here, as
     a row changed by hand would make the catch-up skip or repeat a day's pass."""
 

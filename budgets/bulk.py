@@ -94,8 +94,7 @@ def _pg_array(values: list[Any]) -> str | list[Any]:
     if kinds <= {bool}:
         return "{" + ",".join("NULL" if v is None else ("t" if v else "f") for v in values) + "}"
     if all(issubclass(k, _BARE) and k is not bool for k in kinds):
-        if any(type(v) is Decimal and not v.is_finite() for v in values):
-            return values
+        # str() of a Decimal NaN or Infinity is what numeric reads, as psycopg would send it.
         return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
     if all(issubclass(k, _QUOTED) for k in kinds):
         return "{" + ",".join("NULL" if v is None else f'"{v}"' for v in values) + "}"

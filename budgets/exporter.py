@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from .export import export_scope
 from .models import Division
-from .xlsx import Choices, Offered, as_text
+from .xlsx import Choices, Offered, as_text, cell_value
 
 TEXT_COLUMNS = {"部门编码", "单位编码", "项目编码", "凭证号", "调整文号", "区划编码"}
 # 万元 with up to 6 decimals: at least 2 shown, every stored decimal kept visible.
@@ -95,7 +95,7 @@ def append_sheet(workbook: Workbook, name: str, header: list[str], rows: Iterabl
     sheet.freeze_panes = "A2"
     header_cells = []
     for title in header:
-        cell = as_text(WriteOnlyCell(sheet, value=title))
+        cell = as_text(WriteOnlyCell(sheet, value=cell_value(title)))
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         header_cells.append(cell)
@@ -115,7 +115,7 @@ def append_sheet(workbook: Workbook, name: str, header: list[str], rows: Iterabl
                 else:
                     runs.append([number, number])
                 value = value.value
-            cell = as_text(WriteOnlyCell(sheet, value=value))
+            cell = as_text(WriteOnlyCell(sheet, value=cell_value(value)))
             if i in text_positions:
                 cell.number_format = "@"
             elif isinstance(value, date):

@@ -23,9 +23,10 @@ MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - PLACES)
 def to_fen(value: Decimal) -> int:
     """Exact integer count of 0.000001 万元; refuses more than six decimal places."""
     scaled = value.scaleb(PLACES)
-    if scaled != scaled.to_integral_value():
+    whole = int(scaled)  # truncates; equal only when nothing was cut (exact comparison)
+    if whole != scaled:
         raise ValidationError("金额最多保留6位小数（万元）")
-    return int(scaled)
+    return whole
 
 
 def from_fen(value: int) -> Decimal:

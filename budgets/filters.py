@@ -198,6 +198,15 @@ PROJECT_ORDERINGS = {
     "executed": "executed_total",
     "rate": "execution_sort",
 }
+# The sort keys on figures: only these (and a warning light) need with_figures' annotation.
+FIGURE_ORDERINGS = frozenset({"adjusted", "executed", "rate"})
+
+
+def orders_by_figures(sort: str) -> bool:
+    """Whether a sort key (`rate`, `-rate`, …) sorts on the figures."""
+    return sort.removeprefix("-") in FIGURE_ORDERINGS
+
+
 DEFAULT_PROJECT_ORDERING = ("department__division__code", "department__code", "code", "pk")
 # The page's sort choices without its “默认”.
 PROJECT_ORDERING_CHOICES = [(value, label) for value, label in SORT_CHOICES if value]
@@ -304,11 +313,19 @@ class ProjectFilterSet(django_filters.FilterSet):
         """The date one project's figures are shown as of."""
         return self.figures_as_of or default_as_of(project.year, self.today)
 
+    @property
+    def needs_figures(self) -> bool:
+        """A warning light or a sort on the figures: the rows need with_figures' annotation
+        (a join of every project's monthly totals); without them a page of projects is read
+        alone and its figures come after (budgets.api.projects.attach_figures)."""
+        return bool(self._cleaned("warning")) or orders_by_figures(self._cleaned("ordering") or "")
+
     def filter_queryset(self, queryset: QuerySet[Project]) -> QuerySet[Project]:
-        # Payments and adjustments are dated within their project's year, so figures as of
-        # today equal each year's default (31 December of a past year) for every project.
-        annotated = with_figures(queryset, self.figures_as_of or self.today)
-        return super().filter_queryset(annotated)
+        if self.needs_figures:
+            # Payments and adjustments are dated within their project's year, so figures as
+            # of today equal each year's default (31 December of a past year) for every project.
+            queryset = with_figures(queryset, self.figures_as_of or self.today)
+        return super().filter_queryset(queryset)
 
     def filter_as_of(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
         # The date is applied by the annotation (filter_queryset), not as a condition.

@@ -1,4 +1,7 @@
-"""Forms of the budgets pages: list filters, payments, adjustments and the workbook upload."""
+"""Forms of the budgets pages: list filters, payments, adjustments and the workbook upload.
+
+Every text field is a budgets.text.TextField: text no xlsx or database can hold is refused.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from .choices import AdjustmentKind, ProjectType, Warning
 from .importer import FILE_TOO_LARGE, ImportRefused, Problem, check_file, human_size
 from .models import Department
 from .services import validate_amount
+from .text import TextField
 
 AMOUNT_INVALID = "请输入有效的金额（数字，单位万元）"
 PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -80,18 +84,18 @@ class AmountField(forms.DecimalField):
 
 
 class PaymentForm(forms.Form):
-    voucher = forms.CharField(label="凭证号", max_length=100)
+    voucher = TextField(label="凭证号", max_length=100)
     date = forms.DateField(label="日期", widget=DateInput())
     amount = AmountField(label="金额（万元）", help_text="退款或冲销填负数")
     three_public = forms.BooleanField(label="三公经费", required=False)
     procurement = forms.BooleanField(label="政府采购", required=False)
-    summary = forms.CharField(label="摘要", max_length=500, required=False)
+    summary = TextField(label="摘要", max_length=500, required=False)
     # Shown (by the view) only when the payment would take 执行数 above 全年预算数.
     confirm_over_budget = forms.BooleanField(label="确认超预算支出", required=False)
 
 
 class AdjustmentForm(forms.Form):
-    document_number = forms.CharField(label="调整文号", max_length=100)
+    document_number = TextField(label="调整文号", max_length=100)
     date = forms.DateField(label="日期", widget=DateInput())
     amount = AmountField(label="调整金额（万元）", help_text="追加填正数，追减填负数")
     kind = forms.ChoiceField(
@@ -102,7 +106,7 @@ class AdjustmentForm(forms.Form):
         help_text="政策性调整（落实国家政策、不可抗力、上级或本级党委政府临时交办）计入全年预算数，"
         "不计入预算调整率",
     )
-    note = forms.CharField(
+    note = TextField(
         label="说明", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
@@ -114,7 +118,7 @@ class ProjectFilterForm(forms.Form):
     department = DepartmentChoiceField(
         label="部门", queryset=Department.objects.none(), required=False, empty_label="全部部门"
     )
-    q = forms.CharField(label="搜索", max_length=100, required=False)
+    q = TextField(label="搜索", max_length=100, required=False)
     warning = forms.ChoiceField(
         label="预警", choices=[("", "全部"), *Warning.choices], required=False
     )
@@ -164,7 +168,7 @@ class PaymentFilterForm(forms.Form):
         choices=[("", "全部"), ("basic", "基本支出"), ("project", "项目支出")],
         required=False,
     )
-    q = forms.CharField(label="搜索", max_length=100, required=False)
+    q = TextField(label="搜索", max_length=100, required=False)
 
     def __init__(
         self,

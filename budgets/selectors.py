@@ -158,14 +158,39 @@ def _month_of(as_of: date) -> tuple[date, date]:
     return first, last
 
 
-def _totals_through(prefix: str, month: date) -> dict[str, Sum]:
-    """Sums of a project's monthly totals up to `month` (annotations over `prefix`)."""
-    through = Q(**{f"{prefix}month__lte": month})
+def _totals_through(month: date) -> dict[str, Sum]:
+    """Annotations of a project: its monthly totals summed up to `month`."""
+    through = Q(totals__month__lte=month)
     return {
-        "totals_paid": Sum(f"{prefix}paid", filter=through),
-        "totals_adjustments": Sum(f"{prefix}adjustments", filter=through),
-        "totals_policy": Sum(f"{prefix}policy_adjustments", filter=through),
+        "totals_paid": Sum("totals__paid", filter=through),
+        "totals_adjustments": Sum("totals__adjustments", filter=through),
+        "totals_policy": Sum("totals__policy_adjustments", filter=through),
     }
+
+
+def _payment_sums(payments: QuerySet[Payment], *keys: str) -> QuerySet:
+    """(*keys, all, 三公经费, 政府采购) of the payments summed by `keys`."""
+    return (
+        payments.order_by()
+        .values(*keys)
+        .annotate(
+            total=Sum("amount"),
+            tp=Sum("amount", filter=Q(three_public=True)),
+            proc=Sum("amount", filter=Q(procurement=True)),
+        )
+        .values_list(*keys, "total", "tp", "proc")
+    )
+
+
+def _department_paid(totals: QuerySet[DepartmentTotals]) -> dict[int, list[Decimal]]:
+    """department: [paid, 三公经费 paid, 政府采购 paid] of the monthly totals given."""
+    rows = (
+        totals.order_by()
+        .values("department")
+        .annotate(total=Sum("paid"), tp=Sum("three_public_paid"), proc=Sum("procurement_paid"))
+        .values_list("department", "total", "tp", "proc")
+    )
+    return {dept: [total or ZERO, tp or ZERO, proc or ZERO] for dept, total, tp, proc in rows}
 
 
 def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, BudgetFigures]:
@@ -174,7 +199,7 @@ def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, Budge
     month, last = _month_of(as_of)
     rows = (
         projects.order_by()
-        .annotate(**_totals_through("totals__", month))
+        .annotate(**_totals_through(month))
         .values_list(
             "pk",
             "initial_budget",
@@ -268,23 +293,8 @@ def department_figures(
         budget[dept][1] -= later_delta
         budget[dept][2] -= later_policy
     # department: [executed, 三公经费 spent, 政府采购 spent]
-    spent = {
-        dept: [total or ZERO, tp or ZERO, proc or ZERO]
-        for dept, total, tp, proc in paid.order_by()
-        .values("department")
-        .annotate(total=Sum("paid"), tp=Sum("three_public_paid"), proc=Sum("procurement_paid"))
-        .values_list("department", "total", "tp", "proc")
-    }
-    for dept, total, tp, proc in (
-        later_payments.order_by()
-        .values("department")
-        .annotate(
-            total=Sum("amount"),
-            tp=Sum("amount", filter=Q(three_public=True)),
-            proc=Sum("amount", filter=Q(procurement=True)),
-        )
-        .values_list("department", "total", "tp", "proc")
-    ):
+    spent = _department_paid(paid)
+    for dept, total, tp, proc in _payment_sums(later_payments, "department"):
         sums = spent.setdefault(dept, [ZERO, ZERO, ZERO])
         sums[0] -= total or ZERO
         sums[1] -= tp or ZERO
@@ -346,7 +356,7 @@ def year_figures(
         budget_rows = budget_rows.filter(department__in=ids)
     projects = (
         project_rows.order_by()
-        .annotate(**_totals_through("totals__", month))
+        .annotate(**_totals_through(month))
         .values_list(
             "pk",
             "department_id",
@@ -358,24 +368,9 @@ def year_figures(
         )
     )
     later_adjustments = _adjustments_by(later_adjustment_rows, "project")
-    later_payments = (
-        later_payment_rows.order_by()
-        .values("department", "project")
-        .annotate(
-            total=Sum("amount"),
-            tp=Sum("amount", filter=Q(three_public=True)),
-            proc=Sum("amount", filter=Q(procurement=True)),
-        )
-        .values_list("department", "project", "total", "tp", "proc")
-    )
+    later_payments = _payment_sums(later_payment_rows, "department", "project")
     # department: [executed, 三公经费 spent, 政府采购 spent]
-    department_spent: dict[int, list[Decimal]] = {
-        dept: [total or ZERO, tp or ZERO, proc or ZERO]
-        for dept, total, tp, proc in paid_rows.order_by()
-        .values("department")
-        .annotate(total=Sum("paid"), tp=Sum("three_public_paid"), proc=Sum("procurement_paid"))
-        .values_list("department", "total", "tp", "proc")
-    }
+    department_spent = _department_paid(paid_rows)
     facts = {
         b.department_id: b
         for b in budget_rows.only(
@@ -529,7 +524,7 @@ def with_figures(projects: QuerySet[Project], as_of: date) -> QuerySet[Project]:
     after = {"date__gt": as_of, "date__lte": last}
     money = MoneyField()
     zero = Value(0, output_field=money)
-    sums = _totals_through("totals__", month)
+    sums = _totals_through(month)
     # Declared MoneyField: F() + F() of MoneyFields otherwise resolves to a plain
     # IntegerField and comes back as raw fen (259999999 instead of 259.999999).
     adjusted = F("initial_budget") + F("carryover") + Coalesce(sums["totals_adjustments"], zero)

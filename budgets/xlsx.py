@@ -1,12 +1,28 @@
-"""What every xlsx the system writes shares: text cells stay text; drop-down lists on cells."""
+"""What every xlsx the system writes shares: text cells stay text and hold only what openpyxl
+writes; drop-down lists on cells."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.datavalidation import DataValidation
+
+
+def cell_value(value: Any) -> Any:
+    """The value as a cell can hold it: text loses the control characters openpyxl refuses
+    (IllegalCharacterError, e.g. a vertical tab pasted from Word).
+
+    The forms and the API refuse such text (budgets.text), but rows stored before, imported or
+    written another way may hold some: a download must not fail on them. Every writer of text
+    cells passes its values through here (budgets.exporter.append_sheet, reporting.tables and
+    the report's xlsx in tracking.views.reports), and so do sheet names made of stored names
+    (reporting.tables), which would otherwise make a file no reader opens.
+    """
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def as_text(cell: Cell) -> Cell:

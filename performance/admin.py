@@ -7,8 +7,9 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from budgets.access import STATEMENTS, restrict
-from budgets.admin import DepartmentScopedAdmin
+from budgets.admin import DepartmentScopedAdmin, WritableTextMixin
 from budgets.models import Department, Project
+from budgets.text import TextField
 
 from .department import computed_metric
 from .department_workbook import CODE_SEPARATOR, split_project_codes
@@ -86,7 +87,7 @@ class IndicatorAdmin(DepartmentScopedAdmin):
 
 
 @admin.register(IndicatorTemplate)
-class IndicatorTemplateAdmin(admin.ModelAdmin):
+class IndicatorTemplateAdmin(WritableTextMixin, admin.ModelAdmin):
     """The indicator library is shared by every department."""
 
     list_display = ("level1", "level2", "name", "typical_value", "unit", "usage_count")
@@ -164,7 +165,7 @@ class DepartmentIndicatorAdmin(DepartmentScopedAdmin):
 
 
 @admin.register(DepartmentScoringSettings)
-class DepartmentScoringSettingsAdmin(SimpleHistoryAdmin):
+class DepartmentScoringSettingsAdmin(WritableTextMixin, SimpleHistoryAdmin):
     """The bureau's points of the department self-evaluation's groups (one row)."""
 
     list_display = ("__str__", "input_points", "output_points", "benefit_points")
@@ -197,9 +198,7 @@ class DepartmentTargetLockAdmin(DepartmentScopedAdmin):
 class DepartmentGoalAdminForm(forms.ModelForm):
     """项目编码 typed as in the workbook: codes separated by 、 , ， or ;."""
 
-    project_codes = forms.CharField(
-        label="项目编码", required=False, help_text="多个项目编码用“、”分隔"
-    )
+    project_codes = TextField(label="项目编码", required=False, help_text="多个项目编码用“、”分隔")
 
     class Meta:
         model = DepartmentGoal

@@ -1,4 +1,7 @@
-"""Forms of the performance pages: they read input; the services judge it."""
+"""Forms of the performance pages: they read input; the services judge it.
+
+Every text field is a budgets.text.TextField: text no xlsx or database can hold is refused.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from budgets.errors import add_service_errors
+from budgets.text import TextField
 
 from .choices import LEVEL1_CHOICES
 from .models import Indicator
@@ -23,19 +27,17 @@ class IndicatorForm(ServiceErrorsMixin, forms.Form):
     """One indicator as staff type it. Fields are optional here so that the service's
     Chinese messages (e.g. 指标值不能为空) are the ones shown."""
 
-    level1 = forms.CharField(
+    level1 = TextField(
         label="一级指标",
         required=False,
         widget=forms.Select(choices=[("", "请选择"), *LEVEL1_CHOICES]),
     )
-    level2 = forms.CharField(label="二级指标", required=False)
-    name = forms.CharField(label="三级指标", required=False)
+    level2 = TextField(label="二级指标", required=False)
+    name = TextField(label="三级指标", required=False)
     # Not stripped: the preview and the stored raw text see what was typed.
-    value = forms.CharField(label="指标值", required=False, strip=False)
-    weight = forms.CharField(label="权重", required=False)
-    note = forms.CharField(
-        label="指标值说明", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    value = TextField(label="指标值", required=False, strip=False)
+    weight = TextField(label="权重", required=False)
+    note = TextField(label="指标值说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     @classmethod
     def for_indicator(cls, indicator: Indicator) -> IndicatorForm:

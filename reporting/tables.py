@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from budgets.models import Department, DepartmentBudget, Project
 from budgets.rates import round_half_up
-from budgets.xlsx import as_text
+from budgets.xlsx import as_text, cell_value
 from performance.choices import (
     DEPARTMENT_METRIC_FORMULAS,
     DEPARTMENT_METRIC_GROUPS,
@@ -291,7 +291,9 @@ def table_11_heading(year: int, department: Department) -> tuple[str, str, str]:
 
 def _sheet_title(department: Department, taken: set[str]) -> str:
     # Excel limits sheet names to 31 characters without []:*?/\ and unique in the book.
-    base = _SHEET_NAME_BAD.sub("", f"{department.code} {department.name}")[:31].strip()
+    # A control character in a name would write a sheet name no reader can open.
+    name = cell_value(f"{department.code} {department.name}")
+    base = _SHEET_NAME_BAD.sub("", name)[:31].strip()
     title, n = base, 2
     while title in taken:
         suffix = f"({n})"
@@ -317,7 +319,7 @@ def _merge(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_co
 
 
 def _put(ws: Worksheet, row: int, col: int, value, *, align: Alignment = WRAP, fmt: str = ""):
-    cell = as_text(ws.cell(row=row, column=col, value=value))
+    cell = as_text(ws.cell(row=row, column=col, value=cell_value(value)))
     cell.alignment = align
     if fmt:
         cell.number_format = fmt

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from simple_history.admin import SimpleHistoryAdmin
 
 from budgets.access import covered_division_filter, is_admin, is_reviewer
-from budgets.admin import DepartmentScopedAdmin, warning_column
+from budgets.admin import DepartmentScopedAdmin, WritableTextMixin, warning_column
 
 from .compute import LINE_COMPUTED_FIELDS, REPORT_COMPUTED_FIELDS, reports_recompute
 from .models import (
@@ -40,7 +40,7 @@ BUDGET_WARNING = warning_column(Report, "budget_warning", none="—")
 
 
 @admin.register(Round)
-class RoundAdmin(SimpleHistoryAdmin):
+class RoundAdmin(WritableTextMixin, SimpleHistoryAdmin):
     list_display = (
         "__str__",
         "division",
@@ -72,7 +72,7 @@ class RoundAdmin(SimpleHistoryAdmin):
         return (*fields, "division") if obj is not None else fields
 
 
-class ReportIndicatorInline(admin.TabularInline):
+class ReportIndicatorInline(WritableTextMixin, admin.TabularInline):
     model = ReportIndicator
     extra = 0
     fields = (
@@ -98,7 +98,7 @@ class ReportIndicatorInline(admin.TabularInline):
         return False
 
 
-class ReportTransitionInline(admin.TabularInline):
+class ReportTransitionInline(WritableTextMixin, admin.TabularInline):
     model = ReportTransition
     extra = 0
     fields = ("at", "user", "from_status", "to_status", "reason")
@@ -161,7 +161,7 @@ class ReportAdmin(DepartmentScopedAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(WritableTextMixin, admin.ModelAdmin):
     list_display = ("subject", "recipient", "kind", "day", "created_at", "read_at", "email_sent_at")
     list_filter = ("kind", "day")
     search_fields = ("subject", "recipient__username", "recipient__name")

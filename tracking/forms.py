@@ -1,4 +1,7 @@
-"""Forms of the tracking pages: they read what people type; the services decide."""
+"""Forms of the tracking pages: they read what people type; the services decide.
+
+Every text field is a budgets.text.TextField: text no xlsx or database can hold is refused.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ from django.utils import timezone
 from budgets.errors import add_service_errors
 from budgets.models import Division
 from budgets.params import MAX_ID, validate_plausible_date
+from budgets.text import TextField
 
 from .choices import CauseCategory, Likelihood, Stage
 from .models import Report
 from .selectors import LineRow
-from .services import LineInput, ReportInput
+from .services import RECTIFICATION_RESULT_NEEDS_TEXT, LineInput, ReportInput
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 BLANK = [("", "请选择")]
@@ -75,10 +79,10 @@ def _choice(label: str, choices) -> forms.ChoiceField:
 
 def _text(
     label: str, *, rows: int | None = None, max_length: int = 2000, placeholder: str = ""
-) -> forms.CharField:
+) -> TextField:
     attrs = {"placeholder": placeholder} if placeholder else {}
     widget = forms.Textarea(attrs={"rows": rows, **attrs}) if rows else forms.TextInput(attrs)
-    return forms.CharField(label=label, required=False, max_length=max_length, widget=widget)
+    return TextField(label=label, required=False, max_length=max_length, widget=widget)
 
 
 # Per-indicator inputs of each stage: (name, form field factory).
@@ -190,7 +194,7 @@ class ReportForm(forms.Form):
 class ReturnForm(forms.Form):
     """Return a report: a reason, and optional comments on single indicators."""
 
-    reason = forms.CharField(
+    reason = TextField(
         label="退回原因",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
@@ -219,14 +223,17 @@ class ApproveForm(forms.Form):
 
 
 class RectificationForm(forms.Form):
-    requirements = forms.CharField(
+    requirements = TextField(
         label="整改要求", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
 
 
 class RectificationResultForm(forms.Form):
-    result = forms.CharField(
-        label="整改结果", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    result = TextField(
+        label="整改结果",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": RECTIFICATION_RESULT_NEEDS_TEXT},
     )
 
 

@@ -26,12 +26,12 @@ from budgets.forms import AMOUNT_INVALID
 from budgets.params import MAX_ID
 from budgets.rates import format_rate
 from budgets.services import AMOUNT_TOO_LARGE, AMOUNT_TOO_PRECISE, validate_amount
+from budgets.text import UNWRITABLE, UNWRITABLE_CHARACTER
 
 UNKNOWN_FIELD = "未知字段，可用字段：{allowed}"
 READ_ONLY_FIELD = "该字段只读，不能在请求中提供"
 NOT_AN_OBJECT = "请求内容应为 JSON 对象（字段名: 值）"
 NOT_A_STRING = "应为字符串"
-UNWRITABLE_CHARACTER = "不能包含控制字符（换行和制表符除外）或无效的 Unicode 字符"
 NOT_A_BOOLEAN = "应为 true 或 false"
 NOT_A_DATE = "日期“{value}”无效，应为 YYYY-MM-DD 格式的有效日期"
 AMOUNT_NOT_A_STRING = '金额应以字符串填写（如 "12.50"），单位万元：数字会按浮点数丢失精度'
@@ -41,9 +41,9 @@ DOES_NOT_EXIST = "{label}“{value}”不存在，或您无权访问"
 INTEGER_DIGITS = MAX_DIGITS - PLACES
 AMOUNT_PATTERN = rf"^-?[0-9]{{1,{INTEGER_DIGITS}}}(\.[0-9]{{1,{PLACES}}})?$"
 _DECIMAL = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?", re.ASCII)
-# Tab, line feed and carriage return are text; the other C0 controls, DEL and lone surrogates
-# are refused by openpyxl (IllegalCharacterError) or by the database's UTF-8.
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# The pages' and the admin's rule too (budgets.text): control characters other than tab, line
+# feed and carriage return, DEL and lone surrogates no xlsx export and no database can hold.
+_UNWRITABLE = UNWRITABLE
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # A value quoted in a message is cut to this many characters.
 SHOWN = 20

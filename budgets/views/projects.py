@@ -16,11 +16,17 @@ from django.utils import timezone
 from .. import rates
 from ..access import FACTS, may_access_department, restrict
 from ..choices import warning_label
-from ..filters import PROJECT_ORDERINGS, ProjectFilterSet, project_ordering, warning_condition
+from ..filters import (
+    PROJECT_ORDERINGS,
+    ProjectFilterSet,
+    orders_by_figures,
+    project_ordering,
+    warning_condition,
+)
 from ..forms import ProjectFilterForm
 from ..models import Adjustment, Payment, Project
 from ..params import BadParameter, page_param, parse_date
-from ..selectors import default_as_of, project_figures, warning_thresholds
+from ..selectors import default_as_of, project_figures, warning_thresholds, with_figures
 from ..templatetags.money import money_text
 from .common import (
     PAGE_SIZE,
@@ -88,7 +94,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
     # The totals cover the chosen light; the count of each light covers the other filters, so
     # the page tells how many 超支/红/黄/正常 there are whichever light is shown (one query).
     chosen = warning_condition(cleaned.get("warning") or "", progress, thresholds)
-    sums = projects.aggregate(
+    annotated = with_figures(projects, as_of)
+    sums = annotated.aggregate(
         n=Count("pk", filter=chosen),
         initial_budget=Sum("initial_budget", filter=chosen),
         carryover=Sum("carryover", filter=chosen),
@@ -99,8 +106,13 @@ def project_list(request: HttpRequest) -> HttpResponse:
             for light in rates.WARNINGS
         },
     )
+    sort = cleaned.get("sort") or ""
+    # A light or a sort on the figures reads the page from the annotated rows; otherwise the
+    # page is plain projects (no join of every project's totals) and its figures come after.
     if chosen is not None:
-        projects = projects.filter(chosen)
+        projects = annotated.filter(chosen)
+    elif orders_by_figures(sort):
+        projects = annotated
     zero = Decimal(0)
     totals = Execution.of(
         rates.BudgetFigures(
@@ -111,25 +123,14 @@ def project_list(request: HttpRequest) -> HttpResponse:
         progress,
         thresholds,
     )
-    sort = cleaned.get("sort") or ""
     ordered = projects.select_related("department__division").order_by(*project_ordering(sort))
     paginator = Paginator(ordered, PAGE_SIZE)
     # The aggregate already counted the rows: spare the paginator its COUNT query.
     paginator.count = sums["n"]
     page = paginator.get_page(page_param(request))
-    rows = [
-        (
-            project,
-            Execution.of(
-                rates.BudgetFigures(
-                    project.initial_total, project.adjusted_total, project.executed_total
-                ),
-                progress,
-                thresholds,
-            ),
-        )
-        for project in page.object_list
-    ]
+    shown = list(page.object_list)
+    figures = project_figures(Project.objects.filter(pk__in=[p.pk for p in shown]), as_of)
+    rows = [(project, Execution.of(figures[project.pk], progress, thresholds)) for project in shown]
     context = {
         "form": form,
         "year": year,

@@ -6,6 +6,7 @@ import pytest
 
 from budgets.divisions import BAD_CODE
 from budgets.models import Division, User
+from budgets.text import UNWRITABLE_CHARACTER
 from tests.bureaus import HONGQI, XIXIA, two_bureaus
 from tests.factories import DivisionFactory
 
@@ -173,3 +174,93 @@ def test_adjustments_list_and_filter_by_kind_and_budgets_show_the_stated_total(
     html = html_of(client.get(ADJUSTMENTS, {"kind__exact": "政策性调整"}))
     assert "文-政" in html and "文-般" not in html
     assert "2762.41" in html_of(client.get(DEPARTMENT_BUDGETS)).replace(",", "")
+
+
+# --- text no xlsx or database can hold (budgets.text) --------------------------------------------
+
+PAYMENTS = "/admin/budgets/payment/"
+
+
+def test_every_admin_of_the_projects_apps_refuses_unwritable_text():
+    from django.contrib import admin
+
+    from budgets.admin import WritableTextMixin
+
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in ("budgets", "performance", "tracking"):
+            continue
+        for each in (model_admin, *model_admin.inlines):
+            assert issubclass(type(each) if each is model_admin else each, WritableTextMixin), each
+            checked.append(each)
+    assert len(checked) > 20
+
+
+def payment_admin_form(payment, **changes) -> dict:
+    data = {
+        "department": payment.department_id,
+        "year": payment.year,
+        "voucher": payment.voucher,
+        "date": payment.date.isoformat(),
+        "amount": str(payment.amount),
+        "project": payment.project_id,
+        "summary": payment.summary,
+        "confirm_over_budget": "on",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x00"])
+@pytest.mark.parametrize("field", ["voucher", "summary"])
+def test_the_admin_refuses_control_characters_on_the_field_and_changes_nothing(
+    client_of, adam, unit_a, field, char
+):
+    from tests.budgets.workbooks import database_state
+    from tests.factories import PaymentFactory, ProjectFactory
+
+    payment = PaymentFactory(project=ProjectFactory(unit=unit_a), voucher="记-1", summary="差旅")
+    client = client_of(adam)
+    before = database_state()
+    url = f"{PAYMENTS}{payment.pk}/change/"
+    response = client.post(url, payment_admin_form(payment, **{field: f"差旅{char}会议"}))
+    assert response.status_code == 200
+    html = html_of(response)
+    assert f'<ul class="errorlist" id="id_{field}_error"><li>{UNWRITABLE_CHARACTER}</li>' in html
+    assert html.count(UNWRITABLE_CHARACTER) == 1
+    assert database_state() == before
+    # The add form refuses the same, and adds no row.
+    response = client.post(
+        f"{PAYMENTS}add/", payment_admin_form(payment, **{"voucher": "记-2", field: f"x{char}y"})
+    )
+    assert response.status_code == 200 and UNWRITABLE_CHARACTER in html_of(response)
+    assert database_state() == before
+
+
+def test_the_admin_keeps_tabs_and_newlines(client_of, adam, unit_a):
+    from budgets.models import Adjustment
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(unit=unit_a, initial_budget=100)
+    data = {
+        "year": project.year,
+        "document_number": "财预〔2024〕9号",
+        "project": project.pk,
+        "date": "2024-06-10",
+        "amount": "5",
+        "kind": "一般调整",
+        "note": "第一行\r\n第二行\t说明",
+    }
+    assert client_of(adam).post(f"{ADJUSTMENTS}add/", data).status_code == 302
+    assert Adjustment.objects.get().note == "第一行\r\n第二行\t说明"
+
+
+def test_a_users_name_in_the_admin_refuses_control_characters(client_of, adam, alice):
+    response = client_of(adam).get(f"{USERS}{alice.pk}/change/")
+    form = response.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update({"name": "爱\x0b丽丝", "groups": [], "last_login_0": "", "last_login_1": ""})
+    data["date_joined_0"], data["date_joined_1"] = "2024-01-01", "00:00:00"
+    response = client_of(adam).post(f"{USERS}{alice.pk}/change/", data)
+    assert response.status_code == 200 and UNWRITABLE_CHARACTER in html_of(response)
+    assert User.objects.get(pk=alice.pk).name == "爱丽丝"

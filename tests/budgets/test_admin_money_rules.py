@@ -125,3 +125,28 @@ def test_basic_expenditure_is_not_checked_against_a_project(client_of, adam, pro
     response = client_of(adam).post(f"{PAYMENTS}add/", basic)
     assert response.status_code == 302
     assert Payment.objects.get().project is None
+
+
+def test_the_admin_refuses_to_delete_an_adjustment_that_the_budget_needs(client_of, adam, project):
+    """年初预算数 100, the stored 追减 of 30, a 追加 of 50 and a 追减 of 80: 全年预算数 40;
+    deleting the 追加 would leave −10."""
+    addition = AdjustmentFactory(project=project, document_number="追加", amount=Decimal("50"))
+    AdjustmentFactory(project=project, document_number="追减", amount=Decimal("-80"))
+    before = sorted(Adjustment.objects.values_list("pk", "amount"))
+    client = client_of(adam)
+    response = client.post(f"{ADJUSTMENTS}{addition.pk}/delete/", {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "删除后全年预算数为-10.00万元，不能为负数" in response.content.decode()
+    assert sorted(Adjustment.objects.values_list("pk", "amount")) == before
+
+    # One that leaves 全年预算数 at or above zero goes, with who deleted it in its history.
+    other = AdjustmentFactory(project=project, document_number="小额", amount=Decimal("-1"))
+    response = client.post(f"{ADJUSTMENTS}{other.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Adjustment.objects.filter(pk=other.pk).exists()
+    assert Adjustment.history.filter(id=other.pk, history_type="-").get().history_user == adam
+
+
+def test_the_admin_offers_no_bulk_delete_of_adjustments(client_of, adam, project):
+    html = client_of(adam).get(ADJUSTMENTS).content.decode()
+    assert "delete_selected" not in html

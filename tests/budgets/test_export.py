@@ -449,6 +449,22 @@ def test_texts_that_look_like_formulas_are_exported_as_text_and_re_import_unchan
     assert {action for _, action in result.counts} == {"unchanged"}
 
 
+def test_text_holding_control_characters_is_exported_without_them(client_of, alice, unit_a):
+    """Rows stored before the forms refused such text (or written another way) still export:
+    the characters openpyxl refuses are left out of the cells, the rest is kept (no NUL:
+    PostgreSQL stores none)."""
+    Department.objects.filter(pk=unit_a.department_id).update(name="新乡市\x0b医疗保障局")
+    project = ProjectFactory(unit=unit_a, code="P1", name="医保\x0b基金\x01监管")
+    PaymentFactory(project=project, voucher="记\x0b-1", summary="差旅\x1f会议\t费")
+    AdjustmentFactory(project=project, note="第一行\n第二\x0c行")
+    response = client_of(alice).get("/api/export/", {"year": "2024", "format": "xlsx"})
+    assert response.status_code == 200
+    assert_cells_are_text(
+        response.content,
+        ["新乡市医疗保障局", "医保基金监管", "记-1", "差旅会议\t费", "第一行\n第二行"],
+    )
+
+
 # --- 区划: each department names its bureau; --division exports one ------------------------
 
 

@@ -21,6 +21,7 @@ from budgets.services import (
     PROJECT_NOT_IN_YEAR,
     VOUCHER_TAKEN,
 )
+from budgets.text import UNWRITABLE_CHARACTER
 from tests.bureaus import two_bureaus
 from tests.factories import AdjustmentFactory, PaymentFactory, ProjectFactory
 
@@ -612,6 +613,66 @@ def test_a_bad_adjustment_gets_its_message_and_writes_nothing(
     before = database_state()
     assert message in form_errors(post_adjustment(client, project_a, **data))
     assert database_state() == before
+
+
+# --- text no xlsx or database can hold (budgets.text) ----------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x00"])
+@pytest.mark.parametrize(
+    ("field", "post"),
+    [
+        ("voucher", post_payment),
+        ("summary", post_payment),
+        ("document_number", post_adjustment),
+        ("note", post_adjustment),
+    ],
+)
+def test_a_control_character_is_refused_on_its_field_and_writes_nothing(
+    client_of, alice, project_a, payment_a, field, post, char
+):
+    client = client_of(alice)
+    before = database_state()
+    response = post(client, project_a, **{field: f"差旅{char}会议"})
+    html = html_of(response)
+    # Shown on the field itself, and nowhere else.
+    shown = re.search(rf'<div class="field field-{field}">(.*?)</div>', html, re.S)
+    assert shown and f"<li>{UNWRITABLE_CHARACTER}</li>" in shown.group(1)
+    assert form_errors(response) == [UNWRITABLE_CHARACTER]
+    assert database_state() == before
+
+
+def test_an_edit_with_a_control_character_leaves_the_payment_as_it_was(
+    client_of, alice, project_a, payment_a
+):
+    client = client_of(alice)
+    before = database_state()
+    response = client.post(
+        reverse("budgets:payment_edit", args=[payment_a.pk]),
+        {"voucher": "记-0001", "date": "2024-05-01", "amount": "10", "summary": "差旅\x0b费"},
+    )
+    assert UNWRITABLE_CHARACTER in form_errors(response)
+    assert database_state() == before
+
+
+def test_tab_and_newline_are_text(client_of, alice, project_a):
+    client = client_of(alice)
+    assert post_payment(client, project_a, summary="差旅\t会议").status_code == 302
+    assert post_adjustment(client, project_a, note="第一行\n第二行\t备注").status_code == 302
+    assert Payment.objects.get().summary == "差旅\t会议"
+    assert Adjustment.objects.get().note == "第一行\n第二行\t备注"
+
+
+def test_a_search_with_a_control_character_is_dropped_not_failed(client_of, alice, payment_a):
+    client = client_of(alice)
+    assert client.get(list_url(q="医保%0B")).status_code == 200
+    html = html_of(client.get(reverse("budgets:payment_list"), {"q": "记\x0b"}))
+    # The refused search is dropped, as any bad filter value: the whole year is listed.
+    assert "记-0001" in html
+    # A NUL is refused before any view (config/query_text.py): a 400 naming the parameter.
+    response = client.get(reverse("budgets:payment_list"), {"q": "记\x00"})
+    assert response.status_code == 400
+    assert "查询参数“q”包含无法处理的空字符" in response.content.decode()
 
 
 def test_projects_are_unchanged_by_failed_posts(client_of, alice, project_a):

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from openpyxl.cell import WriteOnlyCell
 
-from budgets.xlsx import as_text
+from budgets.xlsx import as_text, cell_value
 
 from .workbooks import (
     ERROR_TEXT,
@@ -58,3 +58,12 @@ def test_a_text_cell_of_a_normal_workbook_is_text_and_reads_back_the_same():
 def test_numbers_dates_and_blanks_keep_their_type(value, data_type):
     sheet = openpyxl.Workbook().active
     assert as_text(sheet.cell(row=1, column=1, value=value)).data_type == data_type
+
+
+def test_a_cell_value_loses_what_openpyxl_refuses_and_keeps_the_rest():
+    assert cell_value("差\x00旅\x0b费\x1f") == "差旅费"
+    assert cell_value("第一行\n第二行\t\r") == "第一行\n第二行\t\r"
+    assert cell_value(12) == 12 and cell_value(None) is None
+    workbook = openpyxl.Workbook()
+    workbook.active.append([cell_value("医保\x0b项目")])
+    assert openpyxl.load_workbook(BytesIO(saved(workbook))).active["A1"].value == "医保项目"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
+from budgets.text import UNWRITABLE_CHARACTER
 from performance.models import DepartmentGoal, DepartmentIndicator, Indicator, IndicatorTemplate
 from performance.services import INDICATOR_LOCKED
 from performance.values import VALUE_EMPTY
@@ -224,3 +225,34 @@ def test_staff_in_the_admin_see_only_their_departments_goals(
     html = html_of(client.get(GOALS))
     assert "强化资产配置预算管理" in html and "加强医保基金监管" not in html
     assert client.get(f"{GOALS}{theirs.pk}/change/").status_code in (302, 403, 404)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"name": "医保\x0b信息化"}, {"content": "主要\x00内容"}, {"project_codes": "4107\x0b00"}],
+)
+def test_a_goal_with_a_control_character_is_refused_in_the_admin(
+    client_of, adam, department_a, changes
+):
+    form = {
+        "department": department_a.pk,
+        "year": "2024",
+        "category": "主要任务",
+        "order": "1",
+        "name": "医保信息化",
+        "content": "",
+        "project_codes": "",
+    } | changes
+    response = client_of(adam).post(f"{GOALS}add/", form)
+    assert response.status_code == 200
+    assert UNWRITABLE_CHARACTER in html_of(response)
+    assert not DepartmentGoal.objects.exists()
+
+
+def test_an_indicator_with_a_control_character_is_refused_in_the_admin(client_of, adam, project_a):
+    response = client_of(adam).post(
+        f"{INDICATORS}add/", indicator_form(project_a, note="说明\x0b文字")
+    )
+    assert response.status_code == 200
+    assert UNWRITABLE_CHARACTER in html_of(response)
+    assert not Indicator.objects.exists()

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from budgets.models import Project
+from budgets.text import UNWRITABLE_CHARACTER
 from performance.department_review import (
     REVIEW_COMPUTED_MISSING,
     REVIEW_MISSING_GROUP,
@@ -26,6 +27,7 @@ from performance.values import (
     VALUE_TOO_LONG,
 )
 from performance.workbook import UNKNOWN_LEVEL1, WEIGHT_NOT_POSITIVE
+from tests.budgets.workbooks import database_state
 from tests.bureaus import two_bureaus
 from tests.factories import PaymentFactory, ProjectFactory
 
@@ -260,6 +262,37 @@ def test_the_same_name_twice_in_a_group_is_shown_and_not_written(client_of, alic
 def test_a_refused_form_keeps_what_was_typed(client_of, alice, project_a):
     html = html_of(client_of(alice).post(add_url(project_a), NEW | {"value": "", "note": "备注"}))
     assert 'value="印刷告知书"' in html and ">备注</textarea>" in html
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x00"])
+@pytest.mark.parametrize("field", ["level2", "name", "value", "note"])
+def test_a_control_character_is_refused_on_its_field_and_nothing_is_written(
+    client_of, alice, project_a, field, char
+):
+    client = client_of(alice)
+    before = database_state()
+    response = client.post(add_url(project_a), NEW | {field: f"印刷{char}告知书"})
+    assert response.status_code == 200
+    assert f'id="id_{field}_error"><li>{UNWRITABLE_CHARACTER}</li>' in html_of(response)
+    assert database_state() == before
+
+
+def test_an_edit_with_a_control_character_leaves_the_indicator_as_it_was(
+    client_of, alice, project_a
+):
+    indicator = make_indicator(project_a, "产出指标", "场次", "≥10场")
+    client = client_of(alice)
+    before = database_state()
+    url = reverse("performance:indicator_edit", args=[indicator.pk])
+    response = client.post(url, {"level1": "产出指标", "name": "培训\x0b场次", "value": "≥12场"})
+    assert f'id="id_name_error"><li>{UNWRITABLE_CHARACTER}</li>' in html_of(response)
+    assert database_state() == before
+
+
+def test_tab_and_newline_are_accepted_in_the_note(client_of, alice, project_a):
+    response = client_of(alice).post(add_url(project_a), NEW | {"note": "第一行\n第二行\t说明"})
+    assert response.status_code == 302
+    assert Indicator.objects.get().note == "第一行\n第二行\t说明"
 
 
 def test_bob_cannot_add_to_alices_project(client_of, bob, project_a):

@@ -153,6 +153,26 @@ def test_staff_download_their_departments_tables(client_of, alice, project_a, pr
         assert book_of(response.content).sheetnames == ["309 新乡市医疗保障局"]
 
 
+def test_names_holding_control_characters_download_without_them(client_of, alice, project_a):
+    """Stored before the forms refused them, or written another way: sheet names and cells
+    leave out what no xlsx can hold, and the file opens."""
+    from budgets.models import Department
+    from performance.models import Indicator
+
+    complete_targets(project_a)
+    Department.objects.filter(pk=project_a.department_id).update(name="新乡市\x0b医疗保障局")
+    Indicator.objects.filter(project=project_a, name="项目成本").update(name="项目\x01成本")
+    department_indicator(project_a.department, "产出指标", "培训\x0b人数", "≥100人")
+    client = client_of(alice)
+    for name in ("reporting:table_12_xlsx", "reporting:table_11_xlsx"):
+        response = client.get(reverse(name), {"year": "2024"})
+        assert response.status_code == 200
+        book = book_of(response.content)
+        assert book.sheetnames == ["309 新乡市医疗保障局"]
+        texts = {c.value for row in book.active.iter_rows() for c in row}
+        assert ("项目成本" if name == "reporting:table_12_xlsx" else "培训人数") in texts
+
+
 def test_the_reviewer_downloads_every_department_or_one(client_of, rita, project_a, project_b):
     client = client_of(rita)
     for name in ("reporting:table_11_xlsx", "reporting:table_12_xlsx"):

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import Permission
 
+from budgets.text import UNWRITABLE_CHARACTER
+from tests.budgets.workbooks import database_state
 from tracking.choices import NotificationKind, ReportStatus
 from tracking.models import Notification, Report
 from tracking.services import report_save, report_submit
@@ -124,3 +126,24 @@ def test_a_value_changed_in_the_admin_is_recomputed_and_outdates_open_forms(
     assert client.post(f"{REPORTS}{report.pk}/change/", data).status_code == 302
     report.refresh_from_db()
     assert (report.version, report.target_light) == (3, "red")
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x00"])
+def test_a_line_edited_in_the_admin_refuses_control_characters(client_of, adam, unit_a, char):
+    project = project_with_targets(unit_a)
+    report = report_save(
+        report=report_of(monitoring_round(), project),
+        user=None,
+        version=1,
+        data=report_input(project, ON_TRACK),
+    )
+    client = client_of(adam)
+    page = client.get(f"{REPORTS}{report.pk}/change/")
+    data = _posted(page)
+    lines = page.context["inline_admin_formsets"][0].formset
+    data[f"{lines.prefix}-0-cause"] = f"培训{char}场地不足"
+    before = database_state()
+    response = client.post(f"{REPORTS}{report.pk}/change/", data)
+    assert response.status_code == 200
+    assert UNWRITABLE_CHARACTER in response.content.decode()
+    assert database_state() == before

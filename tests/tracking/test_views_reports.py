@@ -3,6 +3,7 @@ saving with optimistic locking, submitting, read-only states, printout, xlsx and
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -12,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from budgets.choices import Role
+from budgets.text import UNWRITABLE_CHARACTER
 from performance.values import (
     ACTUAL_NEEDS_DATE,
     ACTUAL_NEEDS_NUMBER,
@@ -30,6 +32,7 @@ from tracking.choices import ReportStatus
 from tracking.models import Report, ReportIndicator
 from tracking.services import (
     RECTIFICATION_NOT_REQUIRED,
+    RECTIFICATION_RESULT_NEEDS_TEXT,
     REPORT_NOT_EDITABLE,
     REPORT_STALE,
     ROUND_CLOSED,
@@ -567,6 +570,87 @@ def test_a_self_evaluation_with_its_explanations_is_submitted(client_of, alice, 
     assert report.project.__class__.objects.get(pk=report.project_id).targets_locked
 
 
+# --- text no xlsx or database can hold (budgets.text) ---------------------------------------
+
+
+REFUSED_HERE = f'<span class="field-error">{UNWRITABLE_CHARACTER}</span>'
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x00"])
+@pytest.mark.parametrize(
+    "line_field, report_fields",
+    [
+        ("actual_raw", {}),
+        ("cause", {}),
+        ("measure", {}),
+        (None, {"budget_cause": "经费{char}未到位"}),
+        (None, {"budget_measure": "加快{char}支付"}),
+    ],
+)
+def test_a_control_character_in_the_monitoring_form_is_refused_and_writes_nothing(
+    client_of, alice, monitoring, line_field, report_fields, char
+):
+    client = client_of(alice)
+    before = database_state()
+    values = {**ON_TRACK}
+    if line_field:
+        values["参保人员培训人数"] = {**ON_TRACK["参保人员培训人数"], line_field: f"60{char}人"}
+    data = form_data(
+        monitoring, values, **{k: v.format(char=char) for k, v in report_fields.items()}
+    )
+    response = client.post(url("report_edit", monitoring), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    # Shown right after its field, whether the line's deviation part was open or not.
+    name = line_field or next(iter(report_fields))
+    pk = indicators_of(monitoring.project)["参保人员培训人数"].pk
+    field_id = f"id_{name}_{pk}" if line_field else f"id_{name}"
+    shown = re.search(rf'id="{field_id}".*?(<span class="field-error">[^<]*</span>)', html, re.S)
+    assert shown and shown.group(1) == REFUSED_HERE
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("field", ["summary", "low_execution_note"])
+def test_a_control_character_in_the_self_evaluation_form_is_refused(
+    client_of, alice, evaluation, field
+):
+    client = client_of(alice)
+    before = database_state()
+    data = form_data(evaluation, ALL_REACHED, **{field: "年度目标\x0b基本完成"})
+    response = client.post(url("report_edit", evaluation), data)
+    assert response.status_code == 400
+    assert REFUSED_HERE in response.content.decode()
+    assert database_state() == before
+
+
+def test_tab_and_newline_are_kept_in_the_report(client_of, alice, monitoring):
+    values = {
+        **ON_TRACK,
+        "参保人员培训人数": {"actual_raw": "40人", "expected_raw": "70人", "cause": "一\n二\t三"},
+    }
+    response = client_of(alice).post(url("report_edit", monitoring), form_data(monitoring, values))
+    assert response.status_code == 302
+    line = ReportIndicator.objects.get(indicator__name="参保人员培训人数")
+    assert line.cause == "一\n二\t三"
+
+
+def test_the_xlsx_of_a_report_holding_control_characters_downloads(client_of, alice, unit_a):
+    project = ProjectFactory(unit=unit_a, name="医保\x0b项目")
+    indicator(project, "产出指标", "培训\x0b人数", "≥100人")
+    report = report_of(self_evaluation_round(), project)
+    report = report_save(
+        report=report,
+        user=alice,
+        version=report.version,
+        data=report_input(project, {"培训\x0b人数": {"actual_raw": "80人"}}),
+    )
+    # Stored before the forms refused them, or by other means.
+    ReportIndicator.objects.filter(report=report).update(explanation="场地\x0b不足\x01")
+    response = client_of(alice).get(url("report_xlsx", report))
+    assert response.status_code == 200
+    assert_cells_are_text(response.content, ["培训人数", "场地不足"])
+
+
 # --- rectification --------------------------------------------------------------------------
 
 
@@ -587,6 +671,22 @@ def test_staff_record_the_rectification_result_once_required(client_of, alice, r
         "补充培训签到表",
         "已补充签到表",
     )
+
+
+@pytest.mark.parametrize(
+    "result, message",
+    [("已补充\x0b签到表", UNWRITABLE_CHARACTER), ("  ", RECTIFICATION_RESULT_NEEDS_TEXT)],
+)
+def test_a_refused_rectification_result_says_why_and_writes_nothing(
+    client_of, alice, rita, monitoring, result, message
+):
+    report = submitted(monitoring, alice)
+    report_require_rectification(report=report, user=rita, requirements="补充培训签到表")
+    client = client_of(alice)
+    before = database_state()
+    response = client.post(url("report_rectification", report), {"result": result}, follow=True)
+    assert message in response.content.decode()
+    assert database_state() == before
 
 
 # --- printout, xlsx, history -------------------------------------------------------------------

@@ -3,6 +3,7 @@ require rectification, and set a qualitative indicator's score within its band."
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from budgets.text import UNWRITABLE_CHARACTER
 from tests.budgets.workbooks import database_state
 from tests.factories import ProjectFactory
 from tracking.choices import ReportStatus, Stage
@@ -207,6 +209,54 @@ def test_the_reviewer_returns_a_report_with_a_reason_and_a_comment(client_of, al
     assert ReportIndicator.objects.get(indicator_id=pk).reviewer_comment == "请附调查问卷"
     html = client_of(alice).get(reverse("tracking:report_detail", args=[waiting.pk])).content
     assert "满意度数据来源不明" in html.decode() and "请附调查问卷" in html.decode()
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x00"])
+@pytest.mark.parametrize("field", ["reason", "comment"])
+def test_a_return_with_a_control_character_is_refused_on_its_field_and_writes_nothing(
+    client_of, rita, waiting, field, char
+):
+    pk = indicators_of(waiting.project)["参保群众满意度"].pk
+    data = {"action": "return", "reason": "满意度数据来源不明", f"comment_{pk}": "请附调查问卷"}
+    name = "reason" if field == "reason" else f"comment_{pk}"
+    data[name] = f"请附{char}调查问卷"
+    client = client_of(rita)
+    before = database_state()
+    response = client.post(review(waiting), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    shown = re.search(rf'id="id_{name}".*?(<span class="field-error">[^<]*</span>)', html, re.S)
+    assert shown and shown.group(1) == f'<span class="field-error">{UNWRITABLE_CHARACTER}</span>'
+    assert database_state() == before
+    waiting.refresh_from_db()
+    assert waiting.status == ReportStatus.SUBMITTED
+
+
+def test_a_return_reason_keeps_its_lines_and_tabs(client_of, rita, waiting):
+    response = client_of(rita).post(
+        review(waiting), {"action": "return", "reason": "一、数据\n二、\t附件"}
+    )
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.return_reason == "一、数据\n二、\t附件"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "approve", "comment": "同意\x0b通过"},
+        {"action": "rectify", "requirements": "补充\x00签到表"},
+    ],
+)
+def test_approving_or_requiring_rectification_refuses_control_characters(
+    client_of, rita, waiting, data
+):
+    client = client_of(rita)
+    before = database_state()
+    response = client.post(review(waiting), data)
+    assert response.status_code == 400
+    assert UNWRITABLE_CHARACTER in response.content.decode()
+    assert database_state() == before
 
 
 def test_an_admin_cannot_approve_a_report_they_submitted(client_of, adam, project):

@@ -22,7 +22,7 @@ from budgets.access import STATEMENTS, VIEW, may_access_department
 from budgets.choices import warning_label
 from budgets.params import BadParameter, bad_request, parse_id, parse_int
 from budgets.rates import format_amount, format_rate, round_half_up
-from budgets.xlsx import as_text
+from budgets.xlsx import as_text, cell_value
 
 from ..choices import EDITABLE_STATUSES, Light
 from ..forms import RectificationResultForm, ReportForm, apply_workflow_error
@@ -263,7 +263,9 @@ def report_rectification(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, RECTIFICATION_RECORDED)
     else:
-        messages.error(request, "请填写整改结果")
+        # Blank, too long, or text no xlsx can hold: this page shows messages at the top.
+        for message in form.errors["result"]:
+            messages.error(request, message)
     return redirect("tracking:report_detail", pk=report.pk)
 
 
@@ -652,7 +654,8 @@ def report_workbook(table: ReportTable) -> tuple[str, Workbook]:
         for cell in cells:
             number, number_format = _xlsx_number(cell)
             if number is None:
-                target = as_text(sheet.cell(row=excel_row, column=cell.col + 1, value=cell.text))
+                text = cell_value(cell.text)
+                target = as_text(sheet.cell(row=excel_row, column=cell.col + 1, value=text))
             else:
                 # Numbers as numbers (sums and charts work in Excel), shown as printed.
                 target = sheet.cell(row=excel_row, column=cell.col + 1, value=number)
