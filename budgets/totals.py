@@ -14,7 +14,9 @@ PostgreSQL runs one statement-level trigger per statement (the changed rows grou
 the totals upserted in key order so concurrent writers lock them in the same order); SQLite
 has row triggers only (about 1.5 µs a payment). A delete only subtracts from a row that
 exists: whatever deletes the totals row first (a project's cascade, a test's flush) is not
-undone by the payments' own deletes.
+undone by the payments' own deletes. The price on PostgreSQL: two transactions writing the same
+department's payments of one month update the same row, so the second waits for the first to
+commit (a hand-entered payment waits for a running import of its department).
 
 `totals_drift` compares them with the payments and adjustments themselves
 (`manage.py check_totals`, `--repair` rewrites them from the rows: `totals_rebuild`).
