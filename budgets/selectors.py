@@ -193,6 +193,39 @@ def _department_paid(totals: QuerySet[DepartmentTotals]) -> dict[int, list[Decim
     return {dept: [total or ZERO, tp or ZERO, proc or ZERO] for dept, total, tp, proc in rows}
 
 
+def _subtract(spent: dict[int, list[Decimal]], dept: int, *amounts: Decimal | None) -> None:
+    """Take payments dated after the as-of day off a department's [paid, 三公经费, 政府采购]."""
+    sums = spent.setdefault(dept, [ZERO, ZERO, ZERO])
+    for i, amount in enumerate(amounts):
+        sums[i] -= amount or ZERO
+
+
+def _departments(
+    budget: dict[int, list[Decimal]],
+    spent: dict[int, list[Decimal]],
+    facts: dict[int, DepartmentBudget],
+) -> dict[int, DepartmentFigures]:
+    """Each department's figures from its projects' [initial, adjustments, policy], its
+    payments' [paid, 三公经费, 政府采购] and its 部门预算 row (basic expenditure, budgets)."""
+    result = {}
+    for dept in set(budget) | set(facts):
+        fact = facts.get(dept)
+        initial, delta, policy = budget.get(dept, (ZERO, ZERO, ZERO))
+        start = initial + ((fact.basic_expenditure if fact else None) or ZERO)
+        executed, three_public, procurement = spent.get(dept, (ZERO, ZERO, ZERO))
+        result[dept] = DepartmentFigures(
+            department_id=dept,
+            budget=BudgetFigures(
+                initial=start, adjusted=start + delta, executed=executed, policy=policy
+            ),
+            three_public_spent=three_public,
+            three_public_budget=fact.three_public_budget if fact else None,
+            procurement_spent=procurement,
+            procurement_budget=fact.procurement_budget if fact else None,
+        )
+    return result
+
+
 def project_figures(projects: QuerySet[Project], as_of: date) -> dict[int, BudgetFigures]:
     """Figures of every project in the queryset as of the date (three queries): the running
     totals (budgets.totals) through its month less what is dated after the day."""
@@ -295,29 +328,8 @@ def department_figures(
     # department: [executed, 三公经费 spent, 政府采购 spent]
     spent = _department_paid(paid)
     for dept, total, tp, proc in _payment_sums(later_payments, "department"):
-        sums = spent.setdefault(dept, [ZERO, ZERO, ZERO])
-        sums[0] -= total or ZERO
-        sums[1] -= tp or ZERO
-        sums[2] -= proc or ZERO
-    facts = {b.department_id: b for b in budgets}
-    result = {}
-    for dept in set(budget) | set(facts):
-        fact = facts.get(dept)
-        basic = (fact.basic_expenditure if fact else None) or ZERO
-        initial, delta, policy = budget.get(dept, (ZERO, ZERO, ZERO))
-        start = initial + basic
-        executed, three_public, procurement = spent.get(dept, (ZERO, ZERO, ZERO))
-        result[dept] = DepartmentFigures(
-            department_id=dept,
-            budget=BudgetFigures(
-                initial=start, adjusted=start + delta, executed=executed, policy=policy
-            ),
-            three_public_spent=three_public,
-            three_public_budget=fact.three_public_budget if fact else None,
-            procurement_spent=procurement,
-            procurement_budget=fact.procurement_budget if fact else None,
-        )
-    return result
+        _subtract(spent, dept, total, tp, proc)
+    return _departments(budget, spent, {b.department_id: b for b in budgets})
 
 
 @dataclass(frozen=True)
@@ -380,10 +392,7 @@ def year_figures(
 
     later_paid: dict[int, Decimal] = {}
     for dept, project, total, tp, proc in later_payments:
-        sums = department_spent.setdefault(dept, [ZERO, ZERO, ZERO])
-        sums[0] -= total or ZERO
-        sums[1] -= tp or ZERO
-        sums[2] -= proc or ZERO
+        _subtract(department_spent, dept, total, tp, proc)
         if project is not None:
             later_paid[project] = total or ZERO
 
@@ -407,22 +416,7 @@ def year_figures(
         sums[1] += delta
         sums[2] += policy
 
-    department_result: dict[int, DepartmentFigures] = {}
-    for dept in set(department_budget) | set(facts):
-        fact = facts.get(dept)
-        initial, delta, policy = department_budget.get(dept, (ZERO, ZERO, ZERO))
-        start = initial + ((fact.basic_expenditure if fact else None) or ZERO)
-        total, three_public, procurement = department_spent.get(dept, (ZERO, ZERO, ZERO))
-        department_result[dept] = DepartmentFigures(
-            department_id=dept,
-            budget=BudgetFigures(
-                initial=start, adjusted=start + delta, executed=total, policy=policy
-            ),
-            three_public_spent=three_public,
-            three_public_budget=fact.three_public_budget if fact else None,
-            procurement_spent=procurement,
-            procurement_budget=fact.procurement_budget if fact else None,
-        )
+    department_result = _departments(department_budget, department_spent, facts)
     return YearFigures(projects=project_result, departments=department_result)
 
 
